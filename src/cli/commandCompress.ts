@@ -1,0 +1,80 @@
+import { Command, Option } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import { compress, type CompressOptions } from '../compress.js';
+import { renderMarkdown } from '../report/markdown.js';
+import { renderTerminal } from '../report/terminal.js';
+import { parseChoice, parseInteger, parseNumber } from './parse.js';
+import { startProgress, styleFor } from './output.js';
+
+interface CompressFlags {
+  factor: string;
+  method: string;
+  out?: string;
+  selection: string;
+  scope: string;
+  minParams: string;
+  seed: string;
+  force?: boolean;
+  bench: boolean;
+  runs: string;
+  probes: string;
+  backend?: string;
+  json?: boolean;
+  report?: string;
+  maxError?: string;
+  minAgreement?: string;
+  quiet?: boolean;
+}
+
+export function compressCommand(): Command {
+  return new Command('compress')
+    .description('compress a TF.js layers model with HMF, LMF or magnitude pruning and report size, latency and fidelity')
+    .argument('<model.json>', 'the model to compress')
+    .option('-f, --factor <n>', 'compression factor of the targeted weights (> 1)', '4')
+    .addOption(new Option('-m, --method <name>', 'compression method').choices(['hmf', 'lmf', 'prune']).default('hmf'))
+    .option('-o, --out <dir>', 'output folder (default: <model folder>-<method>-x<factor> beside it)')
+    .addOption(new Option('--selection <how>', 'HMF: which outputs stay dense').choices(['residual', 'leading']).default('residual'))
+    .addOption(new Option('--scope <scope>', 'pruning budget per matrix or across all').choices(['layer', 'global']).default('layer'))
+    .option('--min-params <n>', 'leave matrices with fewer parameters dense', '4096')
+    .option('--seed <n>', 'seed for every random choice', '0')
+    .option('--force', 'replace a non-empty output folder')
+    .option('--no-bench', 'skip the latency measurement')
+    .option('--runs <n>', 'timed runs per model and batch size', '30')
+    .option('--probes <n>', 'generated probe inputs for fidelity', '128')
+    .addOption(new Option('--backend <name>', 'TF.js backend').choices(['tensorflow', 'wasm', 'cpu']))
+    .option('--json', 'print report.json on stdout instead of the table')
+    .option('--report <file.md>', 'also write the report as Markdown')
+    .option('--max-error <x>', 'fail (exit 5) if the relative output error is above x')
+    .option('--min-agreement <x>', 'fail (exit 5) if top-1 agreement is below x (0..1)')
+    .option('-q, --quiet', 'no progress on stderr')
+    .action(async (model: string, flags: CompressFlags, command: Command) => {
+      const options: CompressOptions = {
+        factor: parseNumber('--factor', flags.factor),
+        method: parseChoice('--method', flags.method, ['hmf', 'lmf', 'prune'] as const),
+        out: flags.out,
+        selection: parseChoice('--selection', flags.selection, ['residual', 'leading'] as const),
+        scope: parseChoice('--scope', flags.scope, ['layer', 'global'] as const),
+        minParams: parseInteger('--min-params', flags.minParams),
+        seed: parseInteger('--seed', flags.seed),
+        force: flags.force ?? false,
+        bench: flags.bench,
+        runs: parseInteger('--runs', flags.runs),
+        probes: parseInteger('--probes', flags.probes),
+        backend: flags.backend === undefined ? undefined : parseChoice('--backend', flags.backend, ['tensorflow', 'wasm', 'cpu'] as const),
+        maxError: flags.maxError === undefined ? undefined : parseNumber('--max-error', flags.maxError),
+        minAgreement: flags.minAgreement === undefined ? undefined : parseNumber('--min-agreement', flags.minAgreement),
+        command: ['hmf', ...process.argv.slice(2)].join(' '),
+      };
+      const progress = startProgress(flags.quiet ?? false);
+      options.onProgress = (m) => progress.update(m);
+      try {
+        const { report } = await compress(model, options);
+        progress.stop();
+        if (flags.report) await writeFile(flags.report, renderMarkdown(report));
+        process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTerminal(report, styleFor(process.stdout))}\n`);
+      } finally {
+        progress.stop();
+      }
+      void command;
+    });
+}

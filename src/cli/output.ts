@@ -1,0 +1,29 @@
+import chalk, { Chalk } from 'chalk';
+import ora, { type Ora } from 'ora';
+import type { Style } from '../report/format.js';
+
+/** Colour only on a TTY and never with NO_COLOR set (DESIGN.md §4). */
+export function styleFor(stream: NodeJS.WriteStream): Style {
+  const enabled = stream.isTTY === true && process.env.NO_COLOR === undefined;
+  const c = enabled ? new Chalk({ level: chalk.level || 1 }) : new Chalk({ level: 0 });
+  return { bold: c.bold, dim: c.dim, good: c.green, bad: c.red, warn: c.yellow };
+}
+
+/** Progress on stderr: a spinner on a TTY, nothing otherwise or with --quiet. */
+export interface Progress {
+  update(message: string): void;
+  stop(): void;
+}
+
+export function startProgress(quiet: boolean): Progress {
+  if (quiet || !process.stderr.isTTY) return { update() {}, stop() {} };
+  const spinner: Ora = ora({ stream: process.stderr }).start();
+  return {
+    update(message) {
+      spinner.text = message;
+    },
+    stop() {
+      spinner.stop();
+    },
+  };
+}

@@ -1,0 +1,232 @@
+import type { Weight } from '../io/index.js';
+import type { Matrix } from '../linalg/matrix.js';
+import type { Compressed, HybridFactors, LowRankFactors } from '../methods/types.js';
+import { findLayerWeight, type TargetMatrix } from './targets.js';
+import { layerName, toFunctional, type InboundRef, type LayerJson, type LayersGraph } from './topology.js';
+
+/** One compressed matrix to write into the model. */
+export interface MatrixRewrite {
+  target: TargetMatrix;
+  result: Compressed;
+}
+
+export interface RewrittenLayers {
+  graph: LayersGraph;
+  weights: Weight[];
+}
+
+/** Activations that act on each output on its own, so they may run on the parts before a join. */
+const ELEMENTWISE_ACTIVATIONS = new Set([
+  'linear', 'relu', 'relu6', 'elu', 'selu', 'sigmoid', 'hard_sigmoid', 'hardSigmoid', 'tanh', 'softplus',
+  'softsign', 'swish', 'mish', 'gelu', 'gelu_new',
+]);
+
+/**
+ * Rewrites a layers model so that each target uses its compressed form, with stock
+ * TF.js layers only (DESIGN.md §3):
+ * - prune: the kernel's values are replaced;
+ * - LMF: Dense -> Dense(r, no bias) -> Dense(m); Embedding -> Embedding(r) -> Dense(m, no bias);
+ * - HMF: the dense outputs and the low-rank path run side by side and a Concatenate joins
+ *   them as [dense | low-rank]; when that is not the original order, the caller has already
+ *   permuted the rows of the consuming kernels (`orderAbsorbers`).
+ * `replaced` holds new values for weights that keep their shape (pruned kernels, permuted rows).
+ */
+export function rewriteLayers(
+  graph: LayersGraph,
+  weights: readonly Weight[],
+  rewrites: readonly MatrixRewrite[],
+  replaced: ReadonlyMap<string, Float32Array>,
+): RewrittenLayers {
+  const structural = rewrites.filter((r) => r.result.kind !== 'prune');
+  const needsBranches = structural.some((r) => r.result.kind === 'hmf' && r.result.k > 0);
+  let g: LayersGraph = needsBranches ? toFunctional(graph) : { ...graph, layers: [...graph.layers] };
+
+  const newWeights = new Map<string, Weight[]>();
+  const dropped = new Set<string>();
+  for (const rw of structural) {
+    const { layers, weights: ws, removed } = expandLayer(g, weights, rw);
+    const index = g.layers.findIndex((l) => layerName(l) === rw.target.layer);
+    g = { ...g, layers: [...g.layers.slice(0, index), ...layers, ...g.layers.slice(index + 1)] };
+    newWeights.set(rw.target.weight, ws);
+    for (const name of removed) dropped.add(name);
+  }
+
+  const out: Weight[] = [];
+  for (const w of weights) {
+    const expansion = newWeights.get(w.name);
+    if (expansion) {
+      out.push(...expansion);
+      continue;
+    }
+    if (dropped.has(w.name)) continue;
+    const values = replaced.get(w.name);
+    out.push(values ? { ...w, values } : w);
+  }
+  return { graph: g, weights: out };
+}
+
+function expandLayer(
+  g: LayersGraph,
+  weights: readonly Weight[],
+  rw: MatrixRewrite,
+): { layers: LayerJson[]; weights: Weight[]; removed: string[] } {
+  const layer = g.layers.find((l) => layerName(l) === rw.target.layer);
+  if (!layer) throw new Error(`rewrite: layer ${rw.target.layer} not in the model`);
+  const name = rw.target.layer;
+  const bias = rw.target.role === 'kernel' && layer.config.use_bias !== false ? findLayerWeight(weights, name, 'bias') : undefined;
+  const removed = bias ? [bias.name] : [];
+  const result = rw.result;
+  if (result.kind === 'lmf' || (result.kind === 'hmf' && result.k === 0)) {
+    return { ...lowRankLayers(g, layer, rw.target, result, bias), removed };
+  }
+  if (result.kind === 'hmf') return { ...hybridLayers(g, layer, rw.target, result, bias), removed };
+  throw new Error(`rewrite: ${result.kind} does not change the topology`);
+}
+
+/** The input edges of a functional layer (its only call). */
+function inbound(layer: LayerJson): InboundRef[][] | undefined {
+  return layer.inbound_nodes;
+}
+
+function lowRankLayers(
+  g: LayersGraph,
+  layer: LayerJson,
+  target: TargetMatrix,
+  f: LowRankFactors | HybridFactors,
+  bias: Weight | undefined,
+): { layers: LayerJson[]; weights: Weight[] } {
+  const name = layerName(layer);
+  const pName = `${name}_lmf_p`;
+  const cfg = layer.config;
+  const first: LayerJson =
+    target.role === 'embeddings'
+      ? { class_name: 'Embedding', config: { ...cfg, name: pName, output_dim: f.rank } }
+      : { class_name: 'Dense', config: { ...denseConfig(cfg, pName, f.rank, false, 'linear'), ...inputShapeOf(cfg) } };
+  const second: LayerJson = {
+    class_name: 'Dense',
+    config:
+      target.role === 'embeddings'
+        ? denseConfig({}, name, target.cols, false, 'linear')
+        : denseConfig(cfg, name, target.cols, bias !== undefined, String(cfg.activation ?? 'linear')),
+  };
+  if (g.kind === 'functional') {
+    first.name = pName;
+    first.inbound_nodes = inbound(layer);
+    second.name = name;
+    second.inbound_nodes = [[[pName, 0, 0, {}]]];
+  }
+  const pRole = target.role === 'embeddings' ? 'embeddings' : 'kernel';
+  const ws: Weight[] = [weightOf(`${pName}/${pRole}`, f.p), weightOf(`${name}/kernel`, f.q)];
+  if (bias && target.role === 'kernel') ws.push(bias.name === `${name}/bias` ? bias : { ...bias, name: `${name}/bias` });
+  return { layers: [first, second], weights: ws };
+}
+
+function hybridLayers(
+  g: LayersGraph,
+  layer: LayerJson,
+  target: TargetMatrix,
+  f: HybridFactors,
+  bias: Weight | undefined,
+): { layers: LayerJson[]; weights: Weight[] } {
+  if (g.kind !== 'functional') throw new Error('rewrite: HMF needs a functional graph');
+  const name = layerName(layer);
+  const cfg = layer.config;
+  const activation = target.role === 'kernel' ? String(cfg.activation ?? 'linear') : 'linear';
+  const partsActivation = ELEMENTWISE_ACTIVATIONS.has(activation) ? activation : 'linear';
+  const names = { dense: `${name}_hmf_dense`, p: `${name}_hmf_p`, q: `${name}_hmf_q`, join: `${name}_hmf_join` };
+  const from = inbound(layer);
+  const hasLowRank = f.rank > 0 && f.lowRankOutputs.length > 0;
+  const layers: LayerJson[] = [];
+  const ws: Weight[] = [];
+  const biasValues = bias?.values as Float32Array | undefined;
+
+  if (target.role === 'embeddings') {
+    layers.push({ name: names.dense, class_name: 'Embedding', config: { ...cfg, name: names.dense, output_dim: f.k }, inbound_nodes: from });
+    ws.push(weightOf(`${names.dense}/embeddings`, f.dense));
+    if (hasLowRank) {
+      layers.push({ name: names.p, class_name: 'Embedding', config: { ...cfg, name: names.p, output_dim: f.rank }, inbound_nodes: from });
+      ws.push(weightOf(`${names.p}/embeddings`, f.p));
+    }
+  } else {
+    layers.push({
+      name: names.dense,
+      class_name: 'Dense',
+      config: denseConfig(cfg, names.dense, f.k, biasValues !== undefined, partsActivation),
+      inbound_nodes: from,
+    });
+    ws.push(weightOf(`${names.dense}/kernel`, f.dense));
+    if (biasValues) ws.push(vectorOf(`${names.dense}/bias`, pick(biasValues, f.denseOutputs)));
+    if (hasLowRank) {
+      layers.push({ name: names.p, class_name: 'Dense', config: denseConfig(cfg, names.p, f.rank, false, 'linear'), inbound_nodes: from });
+      ws.push(weightOf(`${names.p}/kernel`, f.p));
+    }
+  }
+  if (hasLowRank) {
+    const qBias = target.role === 'kernel' && biasValues !== undefined;
+    layers.push({
+      name: names.q,
+      class_name: 'Dense',
+      config: denseConfig(target.role === 'kernel' ? cfg : {}, names.q, f.lowRankOutputs.length, qBias, partsActivation),
+      inbound_nodes: [[[names.p, 0, 0, {}]]],
+    });
+    ws.push(weightOf(`${names.q}/kernel`, f.q));
+    if (qBias && biasValues) ws.push(vectorOf(`${names.q}/bias`, pick(biasValues, f.lowRankOutputs)));
+  }
+  const joined = partsActivation === activation ? name : names.join;
+  if (hasLowRank) {
+    layers.push({
+      name: joined,
+      class_name: 'Concatenate',
+      config: { axis: -1, name: joined, trainable: true },
+      inbound_nodes: [[[names.dense, 0, 0, {}], [names.q, 0, 0, {}]]],
+    });
+  } else {
+    // Everything dense: rename the dense part's output through a linear Activation.
+    layers.push({ name: joined, class_name: 'Activation', config: { activation: 'linear', name: joined, trainable: true }, inbound_nodes: [[[names.dense, 0, 0, {}]]] });
+  }
+  if (joined !== name) {
+    layers.push({ name, class_name: 'Activation', config: { activation, name, trainable: true }, inbound_nodes: [[[joined, 0, 0, {}]]] });
+  }
+  return { layers, weights: ws };
+}
+
+function denseConfig(base: Record<string, unknown>, name: string, units: number, useBias: boolean, activation: string): Record<string, unknown> {
+  const { batch_input_shape: _b, input_dim: _i, input_shape: _s, ...rest } = base;
+  return {
+    kernel_initializer: { class_name: 'Zeros', config: {} },
+    bias_initializer: { class_name: 'Zeros', config: {} },
+    kernel_regularizer: null,
+    bias_regularizer: null,
+    activity_regularizer: null,
+    kernel_constraint: null,
+    bias_constraint: null,
+    trainable: true,
+    ...rest,
+    units,
+    activation,
+    use_bias: useBias,
+    name,
+  };
+}
+
+/** Keeps a Sequential model's declared input on the layer that now comes first. */
+function inputShapeOf(cfg: Record<string, unknown>): Record<string, unknown> {
+  const keep: Record<string, unknown> = {};
+  if (cfg.batch_input_shape !== undefined) keep.batch_input_shape = cfg.batch_input_shape;
+  if (cfg.dtype !== undefined) keep.dtype = cfg.dtype;
+  return keep;
+}
+
+function weightOf(name: string, m: Matrix): Weight {
+  return { name, shape: [m.rows, m.cols], dtype: 'float32', values: m.data };
+}
+
+function vectorOf(name: string, v: Float32Array): Weight {
+  return { name, shape: [v.length], dtype: 'float32', values: v };
+}
+
+function pick(v: Float32Array, idx: Int32Array): Float32Array {
+  const out = new Float32Array(idx.length);
+  for (let i = 0; i < idx.length; i++) out[i] = v[idx[i]];
+  return out;
+}

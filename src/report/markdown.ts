@@ -1,0 +1,61 @@
+import type { Report } from './schema.js';
+import { formatBytes, formatCount, formatFactor, formatMs, formatPercent } from './format.js';
+
+/** The compress report as Markdown (`--report file.md`). */
+export function renderMarkdown(report: Report): string {
+  const o = report.options;
+  const t = report.totals;
+  const lines: string[] = [];
+  lines.push(`# hmf report: ${o.method} x${o.factor}`, '');
+  lines.push(`- model: \`${report.model.path}\` (${report.model.format}, ${report.model.className})`);
+  lines.push(`- output: \`${report.output.path ?? '(not written)'}\`; runtime required: ${report.output.runtimeRequired ? 'yes' : 'no'}`);
+  lines.push(`- command: \`${report.command}\``);
+  lines.push(`- seed ${o.seed}, selection ${o.selection}, scope ${o.scope}, min-params ${o.minParams}`, '');
+  lines.push('## Matrices', '');
+  lines.push('| layer | role | shape | method | r | k | sparsity | params before | params after | MACs before | MACs after | rel. error | seconds |');
+  lines.push('|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+  for (const m of report.matrices) {
+    lines.push(
+      `| ${m.layer} | ${m.role} | ${m.shape.join('x')} | ${m.method}${m.selection ? `/${m.selection}` : ''} | ${m.rank ?? ''} | ${m.denseOutputs ?? ''} | ` +
+        `${m.sparsity === null ? '' : formatPercent(m.sparsity)} | ${formatCount(m.paramsBefore)} | ${formatCount(m.paramsAfter)} | ` +
+        `${formatCount(m.macsBefore)} | ${formatCount(m.macsAfter)} | ${m.relativeError.toFixed(4)} | ${m.seconds.toFixed(2)} |`,
+    );
+  }
+  for (const m of report.matrices) if (m.note) lines.push('', `Note on ${m.layer}: ${m.note}`);
+  lines.push('', '## Totals', '');
+  lines.push('| | before | after | factor |', '|---|--:|--:|--:|');
+  lines.push(`| targeted parameters | ${formatCount(t.targeted.paramsBefore)} | ${formatCount(t.targeted.paramsAfter)} | ${formatFactor(t.targeted.factor)} |`);
+  lines.push(`| model parameters | ${formatCount(t.model.paramsBefore)} | ${formatCount(t.model.paramsAfter)} | ${formatFactor(t.model.factor)} |`);
+  lines.push(`| bytes (raw) | ${formatBytes(t.bytes.before.raw)} | ${formatBytes(t.bytes.after.raw)} | ${formatFactor(t.bytes.factorRaw)} |`);
+  lines.push(`| bytes (gzip) | ${formatBytes(t.bytes.before.gzip)} | ${formatBytes(t.bytes.after.gzip)} | ${formatFactor(t.bytes.factorGzip)} |`);
+  lines.push(`| MACs of targeted matrices | ${formatCount(t.macs.before)} | ${formatCount(t.macs.after)} | ${formatFactor(t.macs.before / t.macs.after)} |`);
+  lines.push('', '## Latency', '');
+  if (report.latency) {
+    lines.push('| batch | original median (p10-p90) | compressed median (p10-p90) | speedup |', '|--:|--:|--:|--:|');
+    for (const b of report.latency.batches) {
+      lines.push(
+        `| ${b.batch} | ${formatMs(b.original.medianMs)} (${formatMs(b.original.p10Ms)}-${formatMs(b.original.p90Ms)}) | ` +
+          `${formatMs(b.compressed.medianMs)} (${formatMs(b.compressed.p10Ms)}-${formatMs(b.compressed.p90Ms)}) | ${formatFactor(b.speedup)} |`,
+      );
+    }
+    lines.push('', `${report.latency.runs} timed runs per model and batch, A/B interleaved after warm-up.`);
+  } else {
+    lines.push('Not measured (`--no-bench`).');
+  }
+  lines.push('', '## Fidelity', '');
+  lines.push(`${report.fidelity.probes} ${report.fidelity.source} probe inputs.`, '');
+  lines.push('| output | relative error | top-1 agreement | KL divergence |', '|---|--:|--:|--:|');
+  for (const f of report.fidelity.outputs) {
+    lines.push(`| ${f.output} | ${f.relativeError.toFixed(4)} | ${formatPercent(f.top1Agreement)} | ${f.klDivergence === null ? 'n/a' : f.klDivergence.toFixed(4)} |`);
+  }
+  if (report.skipped.length) {
+    lines.push('', '## Left as they are', '');
+    for (const s of report.skipped) lines.push(`- \`${s.weight}\` [${s.shape.join('x')}]: ${s.reason}`);
+  }
+  if (report.unknownLayers.length) {
+    lines.push('', `Unknown layers passed through: ${report.unknownLayers.map((u) => `${u.layer} (${u.className})`).join(', ')}`);
+  }
+  const c = report.context;
+  lines.push('', '## Context', '', `hmf ${report.tool.version}, TF.js ${c.tfjsVersion} on ${c.backend}, Node ${c.node}, ${c.cpu}, ${c.platform}; ${c.wallSeconds.toFixed(1)} s.`, '');
+  return lines.join('\n');
+}

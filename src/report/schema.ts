@@ -1,0 +1,80 @@
+import type { OutputFidelity } from '../measure/fidelity.js';
+import type { BatchLatency } from '../measure/latency.js';
+import type { MethodName, OutputSelection } from '../methods/types.js';
+
+/** Bumped whenever a key changes meaning or disappears (adding keys keeps the version). */
+export const REPORT_SCHEMA_VERSION = 1;
+
+/** One targeted matrix, as the report shows it (DESIGN.md §4). */
+export interface MatrixReport {
+  layer: string;
+  /** `kernel` or `embeddings`. */
+  role: string;
+  weight: string;
+  /** [n inputs, m outputs]. */
+  shape: [number, number];
+  /** The method applied, or `dense` when the matrix was left as it was. */
+  method: MethodName | 'dense';
+  /** LMF/HMF rank r. */
+  rank: number | null;
+  /** HMF dense outputs k. */
+  denseOutputs: number | null;
+  /** HMF output selection actually used (residual falls back to leading where order is fixed). */
+  selection: OutputSelection | null;
+  /** Pruning: share of zeros. */
+  sparsity: number | null;
+  paramsBefore: number;
+  paramsAfter: number;
+  /** Multiply-accumulates per input row (per token for Embedding: a lookup is 0). */
+  macsBefore: number;
+  macsAfter: number;
+  /** ||K - K'||_F / ||K||_F. */
+  relativeError: number;
+  seconds: number;
+  /** Why the matrix stayed dense, or why the selection fell back. */
+  note: string | null;
+}
+
+export interface SizeReport {
+  raw: number;
+  gzip: number;
+}
+
+export interface Report {
+  schemaVersion: number;
+  tool: { name: 'hmf'; version: string };
+  command: string;
+  model: { path: string; format: 'layers-model' | 'graph-model'; className: string };
+  output: { path: string | null; runtimeRequired: boolean };
+  options: {
+    method: MethodName;
+    factor: number;
+    selection: OutputSelection;
+    scope: 'layer' | 'global';
+    minParams: number;
+    seed: number;
+  };
+  matrices: MatrixReport[];
+  /** 2-D weights left as they were and why (too small, unsupported layer, ...). */
+  skipped: { weight: string; layer: string; shape: number[]; reason: string }[];
+  /** Layers hmf does not know; passed through unchanged. */
+  unknownLayers: { layer: string; className: string }[];
+  totals: {
+    targeted: { paramsBefore: number; paramsAfter: number; factor: number };
+    model: { paramsBefore: number; paramsAfter: number; factor: number };
+    /** Storage cost in parameters (pruned matrices are stored dense: zeros count). */
+    storedParams: { before: number; after: number };
+    bytes: { before: SizeReport; after: SizeReport; factorRaw: number; factorGzip: number };
+    macs: { before: number; after: number };
+  };
+  latency: { runs: number; batches: BatchLatency[] } | null;
+  fidelity: { probes: number; source: 'generated'; outputs: OutputFidelity[] };
+  context: {
+    backend: string;
+    tfjsVersion: string;
+    node: string;
+    cpu: string;
+    platform: string;
+    wallSeconds: number;
+  };
+}

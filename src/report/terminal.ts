@@ -1,0 +1,68 @@
+import type { Report } from './schema.js';
+import { formatBytes, formatCount, formatFactor, formatMs, formatPercent, plainStyle, table, type Style } from './format.js';
+
+/** The compress report as a terminal table (DESIGN.md §4). */
+export function renderTerminal(report: Report, style: Style = plainStyle): string {
+  const out: string[] = [];
+  const o = report.options;
+  out.push(style.bold(`hmf ${report.tool.version}  ${o.method} x${o.factor}`) + `  ${report.model.path}`);
+  out.push(style.dim(`  -> ${report.output.path ?? '(not written)'}`));
+  out.push('');
+  if (report.matrices.length === 0) {
+    out.push(style.warn('No matrix was compressed: none is large enough or of a supported layer type.'));
+  } else {
+    const header = ['layer', 'role', 'shape', 'method', 'r', 'k', 'sparsity', 'params', 'MACs', 'rel.err', 'sec'];
+    const rows = report.matrices.map((m) => [
+      m.layer,
+      m.role,
+      m.shape.join('x'),
+      m.method === 'dense' ? style.warn('dense') : m.method + (m.selection ? `/${m.selection}` : ''),
+      m.rank === null ? '' : String(m.rank),
+      m.denseOutputs === null ? '' : String(m.denseOutputs),
+      m.sparsity === null ? '' : formatPercent(m.sparsity),
+      `${formatCount(m.paramsBefore)} -> ${formatCount(m.paramsAfter)}`,
+      `${formatCount(m.macsBefore)} -> ${formatCount(m.macsAfter)}`,
+      m.relativeError.toFixed(4),
+      m.seconds.toFixed(2),
+    ]);
+    out.push(...table(header, rows, [false, false, false, false, true, true, true, true, true, true, true]).map((l, i) => (i === 0 ? style.bold(l) : l)));
+    for (const m of report.matrices) if (m.note) out.push(style.dim(`  note ${m.layer}: ${m.note}`));
+  }
+  out.push('');
+  const t = report.totals;
+  out.push(`targeted params  ${formatCount(t.targeted.paramsBefore)} -> ${formatCount(t.targeted.paramsAfter)}  (${style.bold(formatFactor(t.targeted.factor))})`);
+  out.push(`model params     ${formatCount(t.model.paramsBefore)} -> ${formatCount(t.model.paramsAfter)}  (${formatFactor(t.model.factor)})`);
+  if (t.storedParams.after !== t.model.paramsAfter) {
+    out.push(style.dim(`stored values    ${formatCount(t.storedParams.before)} -> ${formatCount(t.storedParams.after)} (pruned zeros are stored dense)`));
+  }
+  out.push(`bytes raw        ${formatBytes(t.bytes.before.raw)} -> ${formatBytes(t.bytes.after.raw)}  (${formatFactor(t.bytes.factorRaw)})`);
+  out.push(`bytes gzip       ${formatBytes(t.bytes.before.gzip)} -> ${formatBytes(t.bytes.after.gzip)}  (${formatFactor(t.bytes.factorGzip)})`);
+  if (report.latency) {
+    for (const b of report.latency.batches) {
+      const speed = b.speedup >= 1 ? style.good(formatFactor(b.speedup)) : style.bad(formatFactor(b.speedup));
+      out.push(
+        `latency batch ${String(b.batch).padEnd(3)} ${formatMs(b.original.medianMs)} -> ${formatMs(b.compressed.medianMs)}  (${speed} faster)` +
+          style.dim(`  p10-p90 ${formatMs(b.original.p10Ms)}-${formatMs(b.original.p90Ms)} vs ${formatMs(b.compressed.p10Ms)}-${formatMs(b.compressed.p90Ms)}, ${report.latency.runs} runs`),
+      );
+    }
+  } else {
+    out.push(style.dim('latency          not measured (--no-bench)'));
+  }
+  for (const f of report.fidelity.outputs) {
+    out.push(
+      `fidelity ${f.output}: relative output error ${f.relativeError.toFixed(4)}, top-1 agreement ${formatPercent(f.top1Agreement)}` +
+        (f.klDivergence === null ? '' : `, KL ${f.klDivergence.toFixed(4)}`) +
+        style.dim(` (${report.fidelity.probes} ${report.fidelity.source} probes)`),
+    );
+  }
+  if (report.skipped.length) {
+    out.push('');
+    out.push(style.dim('left as they are:'));
+    for (const s of report.skipped) out.push(style.dim(`  ${s.weight} [${s.shape.join('x')}]: ${s.reason}`));
+  }
+  if (report.unknownLayers.length) {
+    out.push(style.dim(`unknown layers passed through: ${report.unknownLayers.map((u) => `${u.layer} (${u.className})`).join(', ')}`));
+  }
+  out.push(style.dim(`runtime required: ${report.output.runtimeRequired ? 'yes' : 'no (loads in stock TF.js)'}; backend ${report.context.backend}, tfjs ${report.context.tfjsVersion}, ${report.context.wallSeconds.toFixed(1)} s`));
+  return out.join('\n');
+}
