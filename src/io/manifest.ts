@@ -38,6 +38,11 @@ export function kindOf(v: unknown): string {
   return `the ${typeof v} ${String(v)}`;
 }
 
+/** A JSON value as it would appear in the file, for error messages about names and dtypes. */
+function quote(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : kindOf(v);
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -80,7 +85,7 @@ function detectFormat(json: Record<string, unknown>, topology: Record<string, un
   const f = json.format;
   if (f === 'layers-model' || f === 'graph-model') return f;
   if (f !== undefined && f !== null) {
-    throw new ModelFormatError(`${file}: "format" is ${kindOf(f)}; expected "layers-model" or "graph-model"`);
+    throw new ModelFormatError(`${file}: "format" is ${quote(f)}; expected "layers-model" or "graph-model"`);
   }
   if ('node' in topology) return 'graph-model';
   if ('model_config' in topology || 'class_name' in topology) return 'layers-model';
@@ -123,7 +128,7 @@ function parseEntry(e: Record<string, unknown>, where: string, file: string): Ma
   }
   const dtype = e.dtype;
   if (!STORED_DTYPES.includes(dtype as StoredDtype)) {
-    throw new ModelFormatError(`${at}: unknown dtype ${kindOf(dtype)}; expected one of ${STORED_DTYPES.join(', ')}`);
+    throw new ModelFormatError(`${at}: unknown dtype ${quote(dtype)}; expected one of ${STORED_DTYPES.join(', ')}`);
   }
   const entry: ManifestEntry = { name: e.name, shape: shape as number[], dtype: dtype as StoredDtype };
   if (!Number.isSafeInteger(shape.reduce((a: number, d: number) => a * d, 1))) {
@@ -153,5 +158,5 @@ function parseQuantization(q: unknown, dtype: StoredDtype, at: string): Quantiza
     }
     return { dtype: qd, scale, min };
   }
-  throw new ModelFormatError(`${at}: unknown quantization dtype ${kindOf(qd)}; expected one of ${QUANT_DTYPES.join(', ')}`);
+  throw new ModelFormatError(`${at}: unknown quantization dtype ${quote(qd)}; expected one of ${QUANT_DTYPES.join(', ')}`);
 }

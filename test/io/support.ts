@@ -1,0 +1,105 @@
+/** Shared helpers for the io tests: raw model files written byte by byte. */
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { HmfError } from '../../src/errors.js';
+
+export function f32(values: number[]): Uint8Array {
+  return new Uint8Array(new Float32Array(values).buffer);
+}
+
+export function i32(values: number[]): Uint8Array {
+  return new Uint8Array(new Int32Array(values).buffer);
+}
+
+export function u16(values: number[]): Uint8Array {
+  return new Uint8Array(new Uint16Array(values).buffer);
+}
+
+/** TF.js string encoding: uint32 byte length, then UTF-8 bytes, per element. */
+export function strings(values: string[]): Uint8Array {
+  const parts = values.flatMap((s) => {
+    const b = Buffer.from(s, 'utf8');
+    return [new Uint8Array(new Uint32Array([b.byteLength]).buffer), new Uint8Array(b)];
+  });
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+export const LAYERS_TOPOLOGY = { class_name: 'Sequential', config: { name: 'seq', layers: [] } };
+
+/** A layers-format model.json around `weights` stored in one shard (or the given shards). */
+export function layersJson(weights: object[], paths = ['group1-shard1of1.bin']): Record<string, unknown> {
+  return {
+    modelTopology: LAYERS_TOPOLOGY,
+    format: 'layers-model',
+    generatedBy: 'test',
+    convertedBy: null,
+    weightsManifest: [{ paths, weights }],
+  };
+}
+
+/** Writes model.json (an object, or raw text) and shard files into `dir`; returns the model.json path. */
+export function writeRaw(dir: string, json: unknown, shards: Record<string, Uint8Array> = {}): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'model.json');
+  writeFileSync(path, typeof json === 'string' ? json : JSON.stringify(json));
+  for (const [name, bytes] of Object.entries(shards)) writeFileSync(join(dir, name), bytes);
+  return path;
+}
+
+/** Every file below `dir` (relative paths, sorted), for "nothing was written" checks. */
+export function tree(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).sort();
+}
+
+export function readBytes(path: string): Buffer {
+  return readFileSync(path);
+}
+
+/** Asserts `promise` rejects with an instance of `cls` whose message contains every string in `parts`. */
+export async function rejectsWith(
+  promise: Promise<unknown>,
+  cls: new (...args: never[]) => HmfError,
+  parts: string[],
+): Promise<HmfError> {
+  let caught: unknown;
+  await assert.rejects(promise, (err: unknown) => {
+    caught = err;
+    return true;
+  });
+  assert.ok(caught instanceof cls, `expected ${cls.name}, got ${(caught as Error)?.constructor?.name}: ${(caught as Error)?.message}`);
+  for (const p of parts) assert.ok(caught.message.includes(p), `message ${JSON.stringify(caught.message)} lacks ${JSON.stringify(p)}`);
+  return caught;
+}
+
+/** A small trained-shape layers model: 6 -> 8 (relu) -> 3. */
+export function denseModel(): tf.Sequential {
+  const model = tf.sequential();
+  model.add(tf.layers.dense({ units: 8, inputShape: [6], activation: 'relu' }));
+  model.add(tf.layers.dense({ units: 3 }));
+  return model;
+}
+
+/** Deterministic inputs (no RNG). */
+export function probe(rows: number, cols: number): tf.Tensor2D {
+  const data = new Float32Array(rows * cols);
+  for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 1.7) * 2;
+  return tf.tensor2d(data, [rows, cols]);
+}
+
+/** Sets every weight of `model` to deterministic values. */
+export function setDeterministicWeights(model: tf.LayersModel): void {
+  let k = 0;
+  model.setWeights(
+    model.getWeights().map((w) => {
+      const d = new Float32Array(w.size);
+      for (let i = 0; i < d.length; i++) d[i] = Math.cos(++k * 0.37) * 0.5;
+      return tf.tensor(d, w.shape);
+    }),
+  );
+}
