@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { encodeWeight } from './codec.js';
-import type { ModelFile, QuantizeMode } from './types.js';
+import type { ModelFile, QuantizeMode, WriteOptions } from './types.js';
 
 export const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
 const QUANTIZE_MODES: readonly QuantizeMode[] = ['keep', 'float16', 'uint8', 'none'];
@@ -74,4 +74,22 @@ export function withManifest(json: Record<string, unknown>, manifest: unknown): 
   }
   if (!placed) out.weightsManifest = manifest;
   return out;
+}
+
+/**
+ * The files of a model, in memory: `model.json` then `group1-shardNofM.bin`,
+ * in that order. What `writeModel` writes; lets callers measure sizes or add
+ * files (e.g. report.json) before `writeFiles`.
+ */
+export function encodeModel(
+  model: Pick<ModelFile, 'json' | 'weights'>,
+  options: Pick<WriteOptions, 'quantize' | 'shardBytes'> = {},
+): Map<string, Uint8Array> {
+  const { specs, data } = encodeWeights(model.weights, options.quantize ?? 'keep');
+  const shards = splitShards(data, options.shardBytes ?? DEFAULT_SHARD_BYTES);
+  const manifest = [{ paths: shards.map((s) => s.name), weights: specs }];
+  const files = new Map<string, Uint8Array>();
+  files.set('model.json', new TextEncoder().encode(JSON.stringify(withManifest(model.json, manifest))));
+  for (const s of shards) files.set(s.name, s.bytes);
+  return files;
 }

@@ -2,20 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { DEFAULT_SHARD_BYTES, checkQuantizeMode, encodeWeights, splitShards, withManifest } from './encode.js';
+import { encodeModel } from './encode.js';
 import type { ModelFile, WriteOptions, WrittenModel } from './types.js';
 
-const SHARD_NAME = /^group\d+-shard\d+of\d+\.bin$/;
-
-function checkExtraName(name: string): void {
+function checkFileName(name: string): void {
   const plain = name !== '' && name !== '.' && name !== '..' && !/[/\\\0]/.test(name);
-  if (!plain) throw new UsageError(`extra output file ${JSON.stringify(name)}: expected a plain file name without folders`);
-  if (name === 'model.json' || SHARD_NAME.test(name)) {
-    throw new UsageError(`extra output file ${JSON.stringify(name)}: the name is taken by the model's own files`);
-  }
+  if (!plain) throw new UsageError(`output file ${JSON.stringify(name)}: expected a plain file name without folders`);
 }
 
-/** What is at `dir` now: nothing, an empty folder, or a non-empty folder. */
+/** What is at `dir` now: nothing, or a folder that may be replaced. */
 async function inspectOut(dir: string, force: boolean): Promise<'absent' | 'present'> {
   let info;
   try {
@@ -28,7 +23,9 @@ async function inspectOut(dir: string, force: boolean): Promise<'absent' | 'pres
   if (!info.isDirectory()) throw new UsageError(`--out ${dir}: expected a folder, found an existing file`);
   const entries = await readdir(dir);
   if (entries.length > 0 && !force) {
-    throw new UsageError(`--out ${dir}: the output folder exists and is not empty (${entries.length} entries); expected a new or empty folder, or pass --force to replace it`);
+    throw new UsageError(
+      `--out ${dir}: the output folder exists and is not empty (${entries.length} entries); expected a new or empty folder, or pass --force to replace it`,
+    );
   }
   return 'present';
 }
@@ -38,22 +35,17 @@ function tempName(parent: string, base: string, tag: string): string {
 }
 
 /**
- * Writes `model.json` + `group1-shardNofM.bin` (+ extra files) into `outDir`
- * (DESIGN.md §3, §5): everything is written into a temporary folder beside
- * `outDir` and renamed into place, so a failure leaves no half-written model;
- * a non-empty `outDir` is refused unless `force`, and then replaced only once
- * the new folder is complete. Output is deterministic for the same input.
+ * Writes `files` (plain names -> contents) as the whole content of `outDir`
+ * (DESIGN.md §5): into a temporary folder beside `outDir`, then renamed into
+ * place, so a failure leaves no half-written folder. A non-empty `outDir` is
+ * refused unless `force`, and then replaced only once the new folder is complete.
  */
-export async function writeModel(model: Pick<ModelFile, 'json' | 'weights'>, outDir: string, options: WriteOptions = {}): Promise<WrittenModel> {
-  const mode = checkQuantizeMode(options.quantize ?? 'keep');
-  const extras = Object.entries(options.extraFiles ?? {});
-  for (const [name] of extras) checkExtraName(name);
-  // Encode before touching the disk: invalid weights fail with nothing written.
-  const { specs, data } = encodeWeights(model.weights, mode);
-  const shards = splitShards(data, options.shardBytes ?? DEFAULT_SHARD_BYTES);
-  const manifest = [{ paths: shards.map((s) => s.name), weights: specs }];
-  const modelJson = Buffer.from(JSON.stringify(withManifest(model.json, manifest)), 'utf8');
-
+export async function writeFiles(
+  files: ReadonlyMap<string, string | Uint8Array>,
+  outDir: string,
+  options: Pick<WriteOptions, 'force'> = {},
+): Promise<WrittenModel> {
+  for (const name of files.keys()) checkFileName(name);
   const dir = resolve(outDir);
   const parent = dirname(dir);
   const base = basename(dir);
@@ -61,25 +53,19 @@ export async function writeModel(model: Pick<ModelFile, 'json' | 'weights'>, out
   await mkdir(parent, { recursive: true });
   const tmp = tempName(parent, base, 'tmp');
   await mkdir(tmp);
-  const files: WrittenModel['files'] = [];
+  const written: WrittenModel['files'] = [];
   try {
-    const put = async (name: string, content: string | Uint8Array): Promise<void> => {
+    for (const [name, content] of files) {
       await writeFile(join(tmp, name), content);
-      files.push({ name, bytes: typeof content === 'string' ? Buffer.byteLength(content, 'utf8') : content.byteLength });
-    };
-    await put('model.json', modelJson);
-    for (const s of shards) await put(s.name, s.bytes);
-    for (const [name, content] of extras) await put(name, content);
-    if (existing === 'absent') {
-      await rename(tmp, dir);
-    } else {
-      await replaceFolder(tmp, dir, tempName(parent, base, 'old'));
+      written.push({ name, bytes: typeof content === 'string' ? Buffer.byteLength(content, 'utf8') : content.byteLength });
     }
+    if (existing === 'absent') await rename(tmp, dir);
+    else await replaceFolder(tmp, dir, tempName(parent, base, 'old'));
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
-  return { dir, files, totalBytes: files.reduce((a, f) => a + f.bytes, 0) };
+  return { dir, files: written, totalBytes: written.reduce((a, f) => a + f.bytes, 0) };
 }
 
 /** Moves `dir` aside, renames `tmp` into its place, then deletes the old folder; restores it if the swap fails. */
@@ -92,4 +78,22 @@ async function replaceFolder(tmp: string, dir: string, old: string): Promise<voi
     throw err;
   }
   await rm(old, { recursive: true, force: true });
+}
+
+/**
+ * Writes `model.json` + `group1-shardNofM.bin` (+ `extraFiles`) into `outDir`
+ * (DESIGN.md §3, §5) through `writeFiles`. Weights are encoded before the disk
+ * is touched, so invalid weights fail with nothing written. Deterministic: the
+ * same input gives byte-identical files.
+ */
+export async function writeModel(model: Pick<ModelFile, 'json' | 'weights'>, outDir: string, options: WriteOptions = {}): Promise<WrittenModel> {
+  const files = new Map<string, string | Uint8Array>(encodeModel(model, options));
+  for (const [name, content] of Object.entries(options.extraFiles ?? {})) {
+    checkFileName(name);
+    if (files.has(name) || /^group\d+-shard\d+of\d+\.bin$/.test(name)) {
+      throw new UsageError(`output file ${JSON.stringify(name)}: the name is taken by the model's own files`);
+    }
+    files.set(name, content);
+  }
+  return writeFiles(files, outDir, options);
 }

@@ -103,3 +103,55 @@ export function setDeterministicWeights(model: tf.LayersModel): void {
     }),
   );
 }
+
+const dim = (...d: number[]): { dim: { size: string }[] } => ({ dim: d.map((s) => ({ size: String(s) })) });
+
+/**
+ * A converter-style graph model: y = x(?,3) @ w(3,2) + b via _FusedMatMul, with
+ * signature, userDefinedMetadata and modelInitializer. Weights w = 1..6, b = [10, 20].
+ */
+export function graphModel(): { json: Record<string, unknown>; shard: Uint8Array } {
+  const json = {
+    format: 'graph-model',
+    generatedBy: '2.15.0',
+    convertedBy: 'TensorFlow.js Converter v4.22.0',
+    signature: {
+      inputs: { 'x:0': { name: 'x:0', dtype: 'DT_FLOAT', tensorShape: dim(-1, 3) } },
+      outputs: { 'y:0': { name: 'y:0', dtype: 'DT_FLOAT', tensorShape: dim(-1, 2) } },
+    },
+    modelTopology: {
+      node: [
+        { name: 'w', op: 'Const', attr: { value: { tensor: { dtype: 'DT_FLOAT', tensorShape: dim(3, 2) } }, dtype: { type: 'DT_FLOAT' } } },
+        { name: 'b', op: 'Const', attr: { value: { tensor: { dtype: 'DT_FLOAT', tensorShape: dim(2) } }, dtype: { type: 'DT_FLOAT' } } },
+        { name: 'x', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: dim(-1, 3) } } },
+        {
+          name: 'y',
+          op: '_FusedMatMul',
+          input: ['x', 'w', 'b'],
+          attr: {
+            T: { type: 'DT_FLOAT' },
+            transpose_a: { b: false },
+            transpose_b: { b: false },
+            fused_ops: { list: { s: ['Qmlhc0FkZA=='] } }, // "BiasAdd"
+            num_args: { i: '1' },
+            epsilon: { f: 0 },
+          },
+        },
+      ],
+      library: {},
+      versions: { producer: 1482 },
+    },
+    weightsManifest: [
+      {
+        paths: ['group1-shard1of1.bin'],
+        weights: [
+          { name: 'w', shape: [3, 2], dtype: 'float32' },
+          { name: 'b', shape: [2], dtype: 'float32' },
+        ],
+      },
+    ],
+    userDefinedMetadata: { source: 'hmf io test' },
+    modelInitializer: { versions: { producer: 1482 } },
+  };
+  return { json, shard: f32([1, 2, 3, 4, 5, 6, 10, 20]) };
+}
