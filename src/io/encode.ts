@@ -57,22 +57,14 @@ export function splitShards(data: Uint8Array, shardBytes: number): { name: strin
 }
 
 /**
- * model.json content: `json`'s keys in order with `weightsManifest` placed right
- * after `modelTopology` (at the end if there is none). A stale weightsManifest in
- * `json` is dropped.
+ * model.json content: `json`'s keys in order, then `weightsManifest` last, where
+ * the TF.js converter puts it (graph and layers models alike), so unchanged
+ * converter output round-trips byte for byte. A stale weightsManifest in `json` is dropped.
  */
 export function withManifest(json: Record<string, unknown>, manifest: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  let placed = false;
-  for (const [k, v] of Object.entries(json)) {
-    if (k === 'weightsManifest') continue;
-    out[k] = v;
-    if (k === 'modelTopology') {
-      out.weightsManifest = manifest;
-      placed = true;
-    }
-  }
-  if (!placed) out.weightsManifest = manifest;
+  for (const [k, v] of Object.entries(json)) if (k !== 'weightsManifest') out[k] = v;
+  out.weightsManifest = manifest;
   return out;
 }
 

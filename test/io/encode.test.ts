@@ -6,7 +6,7 @@ import { UsageError } from '../../src/errors.js';
 import { encodeModel, readModel, writeFiles, writeModel } from '../../src/io/index.js';
 import { splitShards, withManifest } from '../../src/io/encode.js';
 import { tempDir } from '../helpers.js';
-import { graphModel, rejectsWith, tree, writeRaw } from './support.js';
+import { graphModel, layersJson, rejectsWith, tree, writeRaw } from './support.js';
 
 test('encodeModel gives in memory exactly the files writeModel writes', async () => {
   const root = tempDir();
@@ -43,9 +43,22 @@ test('splitShards cuts every shardBytes bytes and names shards groupN-shardMofK'
   assert.throws(() => splitShards(data, 1.5), UsageError);
 });
 
-test('withManifest puts weightsManifest after modelTopology and keeps the other keys in order', () => {
+test('withManifest puts weightsManifest last and keeps the other keys in order', () => {
   const out = withManifest({ format: 'f', modelTopology: {}, weightsManifest: 'stale', extra: 1 }, ['m']);
-  assert.deepEqual(Object.keys(out), ['format', 'modelTopology', 'weightsManifest', 'extra']);
+  assert.deepEqual(Object.keys(out), ['format', 'modelTopology', 'extra', 'weightsManifest']);
   assert.deepEqual(out.weightsManifest, ['m']);
-  assert.deepEqual(Object.keys(withManifest({ a: 1 }, [])), ['a', 'weightsManifest']);
+});
+
+test('the manifest "group" tag (optimizer weights) survives a round trip', async () => {
+  const root = tempDir();
+  const weights = [
+    { name: 'dense/kernel', shape: [1], dtype: 'float32' },
+    { name: 'Adam/iter', shape: [], dtype: 'int32', group: 'optimizer' },
+  ];
+  const path = writeRaw(join(root, 'in'), layersJson(weights), { 'group1-shard1of1.bin': new Uint8Array(8) });
+  const model = await readModel(path);
+  assert.deepEqual(model.weights.map((w) => w.group), [undefined, 'optimizer']);
+  const files = encodeModel(model);
+  const manifest = JSON.parse(Buffer.from(files.get('model.json') as Uint8Array).toString('utf8')).weightsManifest;
+  assert.deepEqual(manifest[0].weights, weights);
 });

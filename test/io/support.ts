@@ -107,7 +107,7 @@ export function setDeterministicWeights(model: tf.LayersModel): void {
 const dim = (...d: number[]): { dim: { size: string }[] } => ({ dim: d.map((s) => ({ size: String(s) })) });
 
 /**
- * A converter-style graph model: y = x(?,3) @ w(3,2) + b via _FusedMatMul, with
+ * A graph model as the TF.js converter writes it (same key order): y = x(?,3) @ w(3,2) + b via _FusedMatMul, with
  * signature, userDefinedMetadata and modelInitializer. Weights w = 1..6, b = [10, 20].
  */
 export function graphModel(): { json: Record<string, unknown>; shard: Uint8Array } {
@@ -141,6 +141,8 @@ export function graphModel(): { json: Record<string, unknown>; shard: Uint8Array
       library: {},
       versions: { producer: 1482 },
     },
+    userDefinedMetadata: { source: 'hmf io test' },
+    modelInitializer: { versions: { producer: 1482 } },
     weightsManifest: [
       {
         paths: ['group1-shard1of1.bin'],
@@ -150,8 +152,6 @@ export function graphModel(): { json: Record<string, unknown>; shard: Uint8Array
         ],
       },
     ],
-    userDefinedMetadata: { source: 'hmf io test' },
-    modelInitializer: { versions: { producer: 1482 } },
   };
   return { json, shard: f32([1, 2, 3, 4, 5, 6, 10, 20]) };
 }

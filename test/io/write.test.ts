@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend.js';
 import { ModelFormatError, UsageError } from '../../src/errors.js';
 import { DEFAULT_SHARD_BYTES, fileLoader, fileSaver, readModel, writeModel, type ModelFile, type Weight } from '../../src/io/index.js';
-import { tempDir } from '../helpers.js';
+import { repoRoot, tempDir } from '../helpers.js';
 import { denseModel, graphModel, probe, rejectsWith, setDeterministicWeights, tree, writeRaw } from './support.js';
 
 before(async () => {
@@ -168,7 +168,7 @@ test('graph models are written back faithfully and load with stock tf.loadGraphM
   const model = await readModel(path);
   assert.equal(model.format, 'graph-model');
   await writeModel(model, join(root, 'out'));
-  // Every key, including weightsManifest (which follows modelTopology in the converter's output), comes back identical.
+  // Every key comes back identical and in the converter's order, weightsManifest last.
   assert.equal(readFileSync(join(root, 'out', 'model.json'), 'utf8'), JSON.stringify(json));
   assert.deepEqual(readFileSync(join(root, 'out', 'group1-shard1of1.bin')), Buffer.from(shard));
   const graph = await tf.loadGraphModel(fileLoader(join(root, 'out', 'model.json')));
@@ -275,4 +275,17 @@ test('never writes outside the output folder, whatever the weight names', async 
   assert.deepEqual(tree(join(root, 'nested')), ['out', 'out/group1-shard1of1.bin', 'out/model.json']);
   const back = await readModel(join(root, 'nested', 'out', 'model.json'));
   assert.deepEqual(back.weights.map((w) => w.name), ['../../escape', '/etc/passwd']);
+});
+
+test('the trained fixture model (fixtures/sentiment-mlp) round-trips byte for byte', async (t) => {
+  const path = join(repoRoot, 'fixtures', 'sentiment-mlp', 'model.json');
+  if (!existsSync(path)) {
+    t.skip('fixtures/sentiment-mlp is not there');
+    return;
+  }
+  const root = tempDir();
+  await writeModel(await readModel(path), join(root, 'out'));
+  for (const name of ['model.json', 'group1-shard1of1.bin']) {
+    assert.ok(readFileSync(join(root, 'out', name)).equals(readFileSync(join(repoRoot, 'fixtures', 'sentiment-mlp', name))), name);
+  }
 });
