@@ -151,33 +151,30 @@ export interface EncodedWeight {
   bytes: Uint8Array;
 }
 
+/** The values container each dtype needs, by name and check. */
+const VALUES_FOR: Record<StoredDtype, [string, (v: Weight['values']) => boolean]> = {
+  float32: ['Float32Array', (v) => v instanceof Float32Array],
+  complex64: ['Float32Array (real, imaginary interleaved)', (v) => v instanceof Float32Array],
+  int32: ['Int32Array', (v) => v instanceof Int32Array],
+  bool: ['Uint8Array', (v) => v instanceof Uint8Array],
+  string: ['string[]', (v) => Array.isArray(v) && v.every((s) => typeof s === 'string')],
+};
+
 /** Checks that a Weight is internally consistent before it is written. */
 function checkWeight(w: Weight): void {
+  if (typeof w.name !== 'string' || w.name === '') {
+    throw new ModelFormatError(`cannot write weight: expected a non-empty name, found ${JSON.stringify(w.name)}`);
+  }
   const at = `cannot write weight "${w.name}"`;
-  if (typeof w.name !== 'string' || w.name === '') throw new ModelFormatError(`cannot write weight: expected a non-empty name, found ${JSON.stringify(w.name)}`);
   if (!Array.isArray(w.shape) || !w.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new ModelFormatError(`${at}: expected a shape of non-negative integers, found ${JSON.stringify(w.shape)}`);
   }
+  if (!Object.hasOwn(VALUES_FOR, w.dtype)) {
+    throw new ModelFormatError(`${at}: unknown dtype ${JSON.stringify(w.dtype)}; expected one of ${Object.keys(VALUES_FOR).join(', ')}`);
+  }
+  const [container, fits] = VALUES_FOR[w.dtype];
+  if (!fits(w.values)) throw new ModelFormatError(`${at}: dtype ${w.dtype} needs values as ${container}, found ${w.values.constructor.name}`);
   const n = elementCount(w.shape) * (w.dtype === 'complex64' ? 2 : 1);
-  const expected: Record<StoredDtype, string> = {
-    float32: 'Float32Array',
-    complex64: 'Float32Array',
-    int32: 'Int32Array',
-    bool: 'Uint8Array',
-    string: 'string[]',
-  };
-  if (!(w.dtype in expected)) throw new ModelFormatError(`${at}: unknown dtype ${JSON.stringify(w.dtype)}; expected one of ${Object.keys(expected).join(', ')}`);
-  const ok =
-    w.dtype === 'float32' || w.dtype === 'complex64'
-      ? w.values instanceof Float32Array
-      : w.dtype === 'int32'
-        ? w.values instanceof Int32Array
-        : w.dtype === 'bool'
-          ? w.values instanceof Uint8Array
-          : w.dtype === 'string'
-            ? Array.isArray(w.values) && w.values.every((s) => typeof s === 'string')
-            : false;
-  if (!ok) throw new ModelFormatError(`${at}: dtype ${w.dtype} needs values as ${expected[w.dtype]}, found ${w.values.constructor.name}`);
   if (w.values.length !== n) {
     throw new ModelFormatError(`${at}: shape [${w.shape.join(',')}] (${w.dtype}) needs ${n} values, found ${w.values.length}`);
   }

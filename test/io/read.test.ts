@@ -7,7 +7,7 @@ import { initBackend } from '../../src/backend.js';
 import { ModelFormatError } from '../../src/errors.js';
 import { readModel } from '../../src/io/index.js';
 import { tempDir } from '../helpers.js';
-import { concat, f32, i32, layersJson, rejectsWith, strings, tree, u16, writeRaw } from './support.js';
+import { allDtypes, concat, f32, i32, layersJson, rejectsWith, strings, tree, u16, writeRaw } from './support.js';
 
 before(async () => {
   await initBackend();
@@ -25,28 +25,7 @@ async function refused(modelJson: string, root: string, parts: string[]): Promis
 }
 
 test('reads every dtype TF.js writes, decoding exactly as tf.io.decodeWeights', async () => {
-  const specs = [
-    { name: 'f', shape: [2, 2], dtype: 'float32' },
-    { name: 'i', shape: [3], dtype: 'int32' },
-    { name: 'b', shape: [3], dtype: 'bool' },
-    { name: 's', shape: [3], dtype: 'string' },
-    { name: 'c', shape: [2], dtype: 'complex64' },
-    { name: 'q8', shape: [4], dtype: 'float32', quantization: { dtype: 'uint8', min: -0.5, scale: 0.01, original_dtype: 'float32' } },
-    { name: 'q16', shape: [3], dtype: 'float32', quantization: { dtype: 'uint16', min: -2, scale: 1 / 65535 } },
-    { name: 'h', shape: [4], dtype: 'float32', quantization: { dtype: 'float16' } },
-    { name: 'qi', shape: [3], dtype: 'int32', quantization: { dtype: 'uint8', min: -10, scale: 0.5 } },
-  ];
-  const data = concat(
-    f32([1.5, -2, 3.25, 0]),
-    i32([-7, 0, 2 ** 31 - 1]),
-    new Uint8Array([1, 0, 1]),
-    strings(['héllo', '', 'wörld ✓']),
-    f32([1, 2, 3, 4]),
-    new Uint8Array([0, 50, 255, 7]),
-    u16([0, 40000, 65535]),
-    u16([0x3c00, 0xc000, 0x3555, 0x0001]),
-    new Uint8Array([0, 21, 255]),
-  );
+  const { specs, data } = allDtypes();
   const root = tempDir();
   const path = writeRaw(root, layersJson(specs), { 'group1-shard1of1.bin': data });
   const model = await readModel(path);
@@ -57,7 +36,7 @@ test('reads every dtype TF.js writes, decoding exactly as tf.io.decodeWeights', 
   // The wasm backend has no Complex kernel: compare complex64 with its known values instead.
   const complexStart = 16 + 12 + 3 + strings(['héllo', '', 'wörld ✓']).byteLength;
   const stockData = concat(data.subarray(0, complexStart), data.subarray(complexStart + 16));
-  const stockSpecs = specs.filter((s) => s.dtype !== 'complex64') as tf.io.WeightsManifestEntry[];
+  const stockSpecs = specs.filter((s) => s.dtype !== 'complex64') as unknown as tf.io.WeightsManifestEntry[];
   const stock = tf.io.decodeWeights(stockData.slice().buffer, stockSpecs);
   for (const w of model.weights) {
     if (w.dtype === 'complex64') {

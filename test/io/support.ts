@@ -155,3 +155,30 @@ export function graphModel(): { json: Record<string, unknown>; shard: Uint8Array
   };
   return { json, shard: f32([1, 2, 3, 4, 5, 6, 10, 20]) };
 }
+
+/** One weight of every stored dtype and quantization TF.js reads, with its shard bytes. */
+export function allDtypes(): { specs: Record<string, unknown>[]; data: Uint8Array } {
+  const specs = [
+    { name: 'f', shape: [2, 2], dtype: 'float32' },
+    { name: 'i', shape: [3], dtype: 'int32' },
+    { name: 'b', shape: [3], dtype: 'bool' },
+    { name: 's', shape: [3], dtype: 'string' },
+    { name: 'c', shape: [2], dtype: 'complex64' },
+    { name: 'q8', shape: [4], dtype: 'float32', quantization: { dtype: 'uint8', min: -0.5, scale: 0.01, original_dtype: 'float32' } },
+    { name: 'q16', shape: [3], dtype: 'float32', quantization: { dtype: 'uint16', min: -2, scale: 1 / 65535 } },
+    { name: 'h', shape: [4], dtype: 'float32', quantization: { dtype: 'float16' } },
+    { name: 'qi', shape: [3], dtype: 'int32', quantization: { dtype: 'uint8', min: -10, scale: 0.5 } },
+  ];
+  const data = concat(
+    f32([1.5, -2, 3.25, 0]),
+    i32([-7, 0, 2 ** 31 - 1]),
+    new Uint8Array([1, 0, 1]),
+    strings(['héllo', '', 'wörld ✓']),
+    f32([1, 2, 3, 4]),
+    new Uint8Array([0, 50, 255, 7]),
+    u16([0, 40000, 65535]),
+    u16([0x3c00, 0xc000, 0x3555, 0x0001]),
+    new Uint8Array([0, 22, 255]), // int32 codes: with scale 0.5, 21 would decode to 1 as well and re-encode as 22
+  );
+  return { specs, data };
+}

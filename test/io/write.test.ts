@@ -7,7 +7,7 @@ import { initBackend } from '../../src/backend.js';
 import { ModelFormatError, UsageError } from '../../src/errors.js';
 import { DEFAULT_SHARD_BYTES, fileLoader, fileSaver, readModel, writeModel, type ModelFile, type Weight } from '../../src/io/index.js';
 import { repoRoot, tempDir } from '../helpers.js';
-import { denseModel, graphModel, probe, rejectsWith, setDeterministicWeights, tree, writeRaw } from './support.js';
+import { allDtypes, denseModel, graphModel, layersJson, probe, rejectsWith, setDeterministicWeights, tree, writeRaw } from './support.js';
 
 before(async () => {
   await initBackend();
@@ -148,6 +148,22 @@ test('the default split is 4 MiB: a >4 MiB weight spans two shards', async () =>
   const back = await readModel(join(root, 'out', 'model.json'));
   assert.equal(Buffer.compare(Buffer.from((back.weights[0].values as Float32Array).buffer), Buffer.from(big.buffer)), 0);
   assert.deepEqual([...back.weights[1].values], [7]);
+});
+
+test('every dtype and quantization is written back in its own encoding, byte for byte', async () => {
+  const root = tempDir();
+  const { specs, data } = allDtypes();
+  const model = await readModel(writeRaw(join(root, 'in'), layersJson(specs), { 'group1-shard1of1.bin': data }));
+  await writeModel(model, join(root, 'out'));
+  assert.deepEqual(readFileSync(join(root, 'out', 'group1-shard1of1.bin')), Buffer.from(data));
+  const manifest = JSON.parse(readFileSync(join(root, 'out', 'model.json'), 'utf8')).weightsManifest[0].weights;
+  manifest.forEach((entry: { quantization?: Record<string, unknown> }, i: number) => {
+    const q = specs[i].quantization as Record<string, unknown> | undefined;
+    if (!q) return assert.equal(entry.quantization, undefined);
+    assert.equal(entry.quantization?.dtype, q.dtype);
+    assert.equal(entry.quantization?.scale, q.scale);
+    assert.equal(entry.quantization?.min, q.min);
+  });
 });
 
 test('the same input gives byte-identical files', async () => {
