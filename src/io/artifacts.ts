@@ -61,7 +61,7 @@ export function artifactsWeights(artifacts: tf.io.ModelArtifacts, source: string
   const data = new Uint8Array(
     artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData),
   );
-  const layout = layoutGroup(entries, data);
+  const layout = layoutGroup(entries, data.byteLength, data);
   if (layout.needed !== data.byteLength) {
     throw new ModelFormatError(`${source}: weightSpecs need ${layout.needed} bytes, found ${data.byteLength} bytes of weightData`);
   }

@@ -28,16 +28,19 @@ export function fixedByteLength(e: Pick<ManifestEntry, 'shape' | 'dtype' | 'quan
 }
 
 export interface GroupLayout {
-  /** Byte offset where each entry starts; entries past the data get -1. */
+  /** Byte offset where each entry starts. */
   starts: number[];
-  /** Bytes the entries need; for strings cut off by the end of data, a lower bound. */
+  /** Bytes the entries need; when the data ends inside a string weight, a lower bound. */
   needed: number;
-  /** Name of the first entry the data does not fully hold, if any. */
+  /** Name of the first entry the bytes do not fully hold, if any. */
   truncatedAt?: string;
 }
 
-/** Where each entry of a group lies in its concatenated shard bytes. */
-export function layoutGroup(entries: readonly ManifestEntry[], data: Uint8Array): GroupLayout {
+/**
+ * Where each entry of a group lies in `byteLength` bytes of concatenated
+ * shards. String weights store their lengths in the data, so they need `data`.
+ */
+export function layoutGroup(entries: readonly ManifestEntry[], byteLength: number, data?: Uint8Array): GroupLayout {
   const starts: number[] = [];
   let offset = 0;
   let truncatedAt: string | undefined;
@@ -47,17 +50,18 @@ export function layoutGroup(entries: readonly ManifestEntry[], data: Uint8Array)
     if (fixed !== null) {
       offset += fixed;
     } else {
+      if (!data) throw new Error(`layoutGroup: string weight "${e.name}" needs the shard data`);
       const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
       const n = elementCount(e.shape);
       for (let i = 0; i < n; i++) {
-        if (offset + STRING_LENGTH_BYTES > data.byteLength) {
+        if (offset + STRING_LENGTH_BYTES > byteLength) {
           offset += STRING_LENGTH_BYTES * (n - i);
           break;
         }
         offset += STRING_LENGTH_BYTES + view.getUint32(offset, true);
       }
     }
-    if (truncatedAt === undefined && offset > data.byteLength) truncatedAt = e.name;
+    if (truncatedAt === undefined && offset > byteLength) truncatedAt = e.name;
   }
   return { starts, needed: offset, truncatedAt };
 }

@@ -11,9 +11,9 @@ function escapes(from: string, to: string): boolean {
  * The absolute path of shard `p` listed in `modelJson`'s manifest, refusing
  * anything outside the model's folder (DESIGN.md §5): absolute paths, URLs,
  * `..` components, and symbolic links that resolve outside the folder.
- * Returns the resolved real path, so the file read is the file checked.
+ * Returns the resolved real path (so the file read is the file checked) and its size.
  */
-export async function resolveShardPath(modelJson: string, modelDir: string, p: string): Promise<string> {
+export async function resolveShardPath(modelJson: string, modelDir: string, p: string): Promise<{ path: string; bytes: number }> {
   const refuse = (why: string): never => {
     throw new ModelFormatError(
       `${modelJson}: weightsManifest path ${JSON.stringify(p)} ${why}; expected a file name relative to the model folder ${modelDir}`,
@@ -40,5 +40,5 @@ export async function resolveShardPath(modelJson: string, modelDir: string, p: s
   if (escapes(realDir, real)) refuse(`resolves through a symbolic link to ${real}, outside the model folder`);
   const info = await stat(real);
   if (!info.isFile()) refuse(`is not a regular file`);
-  return real;
+  return { path: real, bytes: info.size };
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ModelFormatError } from '../errors.js';
-import { decodeEntry, layoutGroup } from './codec.js';
+import { decodeEntry, fixedByteLength, layoutGroup, type GroupLayout } from './codec.js';
 import { parseModelJson, type ManifestGroup, type ParsedModelJson } from './manifest.js';
 import { resolveShardPath } from './paths.js';
 import type { ModelFile, Weight } from './types.js';
@@ -49,30 +49,44 @@ export async function loadChecked(modelJsonPath: string): Promise<CheckedModel> 
   const groups: CheckedGroup[] = [];
   for (const [index, group] of parsed.groups.entries()) {
     const files: CheckedGroup['files'] = [];
-    const buffers: Buffer[] = [];
-    for (const p of group.paths) {
-      const real = await resolveShardPath(path, dir, p);
-      const buf = await readFile(real);
-      buffers.push(buf);
-      files.push({ path: real, bytes: buf.byteLength });
+    for (const p of group.paths) files.push(await resolveShardPath(path, dir, p));
+    const check = (layout: GroupLayout, found: number): void => {
+      if (layout.needed !== found) throw lengthError(path, index, group, files, layout, found);
+    };
+    // Without string weights the sizes alone decide: refuse before reading any shard.
+    if (group.weights.every((w) => fixedByteLength(w) !== null)) {
+      const onDisk = files.reduce((a, f) => a + f.bytes, 0);
+      check(layoutGroup(group.weights, onDisk), onDisk);
     }
+    const buffers = await Promise.all(files.map((f) => readFile(f.path)));
+    // Sizes as read, should a file have changed since it was checked.
+    buffers.forEach((b, i) => (files[i].bytes = b.byteLength));
     const data = buffers.length === 1 ? buffers[0] : Buffer.concat(buffers);
-    const layout = layoutGroup(group.weights, data);
-    if (layout.needed !== data.byteLength) {
-      const shards = group.paths.map((p, i) => `${p} (${files[i].bytes} bytes)`).join(', ') || 'none';
-      const truncatedString = layout.truncatedAt !== undefined && group.weights.find((w) => w.name === layout.truncatedAt)?.dtype === 'string';
-      const detail =
-        layout.truncatedAt !== undefined
-          ? `the data ends inside weight "${layout.truncatedAt}"`
-          : `${data.byteLength - layout.needed} bytes are left over after the last weight`;
-      throw new ModelFormatError(
-        `${path}: weight group ${index + 1} needs ${truncatedString ? 'at least ' : ''}${layout.needed} bytes for its ${group.weights.length} weights ` +
-          `per weightsManifest, found ${data.byteLength} bytes in its shard files ${shards}; ${detail}`,
-      );
-    }
+    const layout = layoutGroup(group.weights, data.byteLength, data);
+    check(layout, data.byteLength);
     groups.push({ group, files, data, starts: layout.starts });
   }
   return { path, jsonData: text, parsed, groups };
+}
+
+function lengthError(
+  path: string,
+  index: number,
+  group: ManifestGroup,
+  files: CheckedGroup['files'],
+  layout: GroupLayout,
+  found: number,
+): ModelFormatError {
+  const shards = group.paths.map((p, i) => `${p} (${files[i].bytes} bytes)`).join(', ') || 'none';
+  const inString = layout.truncatedAt !== undefined && group.weights.find((w) => w.name === layout.truncatedAt)?.dtype === 'string';
+  const detail =
+    layout.truncatedAt !== undefined
+      ? `the data ends inside weight "${layout.truncatedAt}"`
+      : `${found - layout.needed} bytes are left over after the last weight`;
+  return new ModelFormatError(
+    `${path}: weight group ${index + 1} needs ${inString ? 'at least ' : ''}${layout.needed} bytes for its ${group.weights.length} weights ` +
+      `per weightsManifest, found ${found} bytes in its shard files ${shards}; ${detail}`,
+  );
 }
 
 /** Decodes the weights of checked groups, in manifest order. */

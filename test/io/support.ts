@@ -1,6 +1,6 @@
 /** Shared helpers for the io tests: raw model files written byte by byte. */
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { HmfError } from '../../src/errors.js';
@@ -55,10 +55,6 @@ export function writeRaw(dir: string, json: unknown, shards: Record<string, Uint
 /** Every file below `dir` (relative paths, sorted), for "nothing was written" checks. */
 export function tree(dir: string): string[] {
   return (readdirSync(dir, { recursive: true }) as string[]).sort();
-}
-
-export function readBytes(path: string): Buffer {
-  return readFileSync(path);
 }
 
 /** Asserts `promise` rejects with an instance of `cls` whose message contains every string in `parts`. */
