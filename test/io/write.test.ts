@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -148,6 +148,7 @@ test('the default split is 4 MiB: a >4 MiB weight spans two shards', async () =>
   const back = await readModel(join(root, 'out', 'model.json'));
   assert.equal(Buffer.compare(Buffer.from((back.weights[0].values as Float32Array).buffer), Buffer.from(big.buffer)), 0);
   assert.deepEqual([...back.weights[1].values], [7]);
+  rmSync(root, { recursive: true, force: true });
 });
 
 test('every dtype and quantization is written back in its own encoding, byte for byte', async () => {
@@ -304,4 +305,5 @@ test('the trained fixture model (fixtures/sentiment-mlp) round-trips byte for by
   for (const name of ['model.json', 'group1-shard1of1.bin']) {
     assert.ok(readFileSync(join(root, 'out', name)).equals(readFileSync(join(repoRoot, 'fixtures', 'sentiment-mlp', name))), name);
   }
+  rmSync(root, { recursive: true, force: true });
 });
