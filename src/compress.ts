@@ -5,12 +5,12 @@ import { gzipSync } from 'node:zlib';
 import { initBackend, type BackendName } from './backend.js';
 import { ModelFormatError, QualityGateError, TargetUnreachableError, UsageError } from './errors.js';
 import { encodeModel, modelBytes, readModel, toArtifacts, writeFiles, type ModelFile, type Weight } from './io/index.js';
-import type { Matrix } from './linalg/matrix.js';
 import { compareOutputs } from './measure/fidelity.js';
 import { compareLatency } from './measure/latency.js';
 import { inputSignatures, makeProbes } from './measure/probes.js';
 import { hmf, lmf, pruneGlobal, pruneLayer } from './methods/index.js';
 import type { Compressed, MethodName, OutputSelection } from './methods/types.js';
+import { emittedOrder, WeightEdits } from './model/order.js';
 import { rewriteLayers, type MatrixRewrite } from './model/rewrite.js';
 import { scanTargets, type TargetMatrix } from './model/targets.js';
 import { parseLayersTopology, serializeLayersTopology } from './model/topology.js';
@@ -76,23 +76,19 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   }
   const graph = parseLayersTopology(model.json.modelTopology, model.path);
   const scan = scanTargets(graph, model.weights, opts.minParams);
-  const weightByName = new Map(model.weights.map((w) => [w.name, w]));
-
-  const kernels = new Map<string, Matrix>();
-  for (const t of scan.targets) kernels.set(t.weight, asMatrix(weightByName.get(t.weight)!, t));
-  const replaced = new Map<string, Float32Array>();
+  const edits = new WeightEdits(model.weights);
   const rewrites: MatrixRewrite[] = [];
   const rows: MatrixReport[] = [];
 
   const globalPrune =
     opts.method === 'prune' && opts.scope === 'global'
-      ? pruneGlobal(scan.targets.map((t) => kernels.get(t.weight)!), totalBudget(scan.targets, opts.factor))
+      ? pruneGlobal(scan.targets.map((t) => edits.matrix(t.weight)), totalBudget(scan.targets, opts.factor))
       : null;
 
   for (const [i, target] of scan.targets.entries()) {
     progress(`${opts.method} ${target.layer} (${target.rows}x${target.cols}) ${i + 1}/${scan.targets.length}`);
     const t0 = performance.now();
-    const k = kernels.get(target.weight)!;
+    const k = edits.matrix(target.weight);
     const budget = matrixBudget(target, opts.factor);
     const reason = unreachableReason(target, opts.factor, opts.method);
     let result: Compressed | null = null;
@@ -117,15 +113,19 @@ export async function compress(modelPath: string, options: CompressOptions = {})
     }
 
     if (result?.kind === 'prune') {
-      replaced.set(target.weight, result.pruned.data);
+      edits.set(target.weight, result.pruned.data);
     } else if (result) {
       rewrites.push({ target, result });
-      if (result.kind === 'hmf' && result.k > 0) applyOutputOrder(result.denseOutputs, result.lowRankOutputs, target, kernels, replaced, weightByName);
+      const order = result.kind === 'hmf' && result.k > 0 ? emittedOrder(result.denseOutputs, result.lowRankOutputs) : null;
+      if (order) {
+        if (target.orderAbsorbers === null) throw new Error(`internal: ${target.layer} emits a new output order but nothing absorbs it`);
+        for (const absorber of target.orderAbsorbers) edits.permuteRows(absorber, order);
+      }
     }
-    rows.push(matrixRow(target, k, result, selection, note, (performance.now() - t0) / 1000));
+    rows.push(matrixRow(target, result, selection, note, (performance.now() - t0) / 1000));
   }
 
-  const rewritten = rewriteLayers(graph, model.weights, rewrites, replaced);
+  const rewritten = rewriteLayers(graph, model.weights, rewrites, edits.changed());
   const compressed: ModelFile = {
     ...model,
     json: { ...model.json, modelTopology: serializeLayersTopology(model.json.modelTopology, rewritten.graph) },
@@ -261,10 +261,6 @@ export function defaultOutDir(modelPath: string, method: string, factor: number)
   return join(dirname(folder), `${basename(folder)}-${method}-x${factor}`);
 }
 
-function asMatrix(w: Weight, t: TargetMatrix): Matrix {
-  return { rows: t.rows, cols: t.cols, data: w.values as Float32Array };
-}
-
 /** A per-matrix seed that does not depend on the order the matrices are processed in. */
 function matrixSeed(seed: number, name: string): number {
   let h = (2166136261 ^ seed) >>> 0;
@@ -272,37 +268,8 @@ function matrixSeed(seed: number, name: string): number {
   return h;
 }
 
-/**
- * HMF emits outputs as [dense | low-rank]; the consumers' kernels take their rows in
- * that order so the model computes the same function.
- */
-function applyOutputOrder(
-  dense: Int32Array,
-  lowRank: Int32Array,
-  target: TargetMatrix,
-  kernels: Map<string, Matrix>,
-  replaced: Map<string, Float32Array>,
-  weights: Map<string, Weight>,
-): void {
-  const order = [...dense, ...lowRank];
-  if (order.every((v, i) => v === i)) return;
-  if (target.orderAbsorbers === null) throw new Error(`internal: ${target.layer} output order is fixed`);
-  for (const name of target.orderAbsorbers) {
-    const current = kernels.get(name);
-    const w = weights.get(name)!;
-    const source: Matrix = current ?? { rows: w.shape[0], cols: w.shape[1], data: (replaced.get(name) ?? w.values) as Float32Array };
-    const permuted = new Float32Array(source.data.length);
-    for (let i = 0; i < order.length; i++) {
-      permuted.set(source.data.subarray(order[i] * source.cols, (order[i] + 1) * source.cols), i * source.cols);
-    }
-    if (current) kernels.set(name, { ...current, data: permuted });
-    else replaced.set(name, permuted);
-  }
-}
-
 function matrixRow(
   t: TargetMatrix,
-  k: Matrix,
   result: Compressed | null,
   selection: OutputSelection | null,
   note: string | null,

@@ -1,0 +1,144 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/backend.js';
+import { artifactsWeights } from '../../src/io/artifacts.js';
+import { toArtifacts, type Weight } from '../../src/io/index.js';
+import type { Matrix } from '../../src/linalg/matrix.js';
+import type { HybridFactors, LowRankFactors } from '../../src/methods/types.js';
+import { emittedOrder, WeightEdits } from '../../src/model/order.js';
+import { rewriteLayers, type MatrixRewrite } from '../../src/model/rewrite.js';
+import { scanTargets } from '../../src/model/targets.js';
+import { parseLayersTopology, serializeLayersTopology } from '../../src/model/topology.js';
+
+async function saved(model: tf.LayersModel): Promise<{ json: Record<string, unknown>; weights: Weight[] }> {
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
+    }),
+  );
+  return { json: { modelTopology: artifacts!.modelTopology, format: 'layers-model' }, weights: artifactsWeights(artifacts!, 'test') };
+}
+
+function identity(n: number): Matrix {
+  const d = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) d[i * n + i] = 1;
+  return { rows: n, cols: n, data: d };
+}
+
+function columns(k: Matrix, cols: Int32Array): Matrix {
+  const out = new Float32Array(k.rows * cols.length);
+  for (let i = 0; i < k.rows; i++) for (let j = 0; j < cols.length; j++) out[i * cols.length + j] = k.data[i * k.cols + cols[j]];
+  return { rows: k.rows, cols: cols.length, data: out };
+}
+
+/** An exact "LMF": P = K, Q = I (rank m); the rewrite must compute the same function. */
+function exactLmf(k: Matrix): LowRankFactors {
+  return { kind: 'lmf', rank: k.cols, p: k, q: identity(k.cols), params: 0, error: 0 };
+}
+
+/** An exact HMF with the given dense outputs: K_D kept, K_R = K_R · I. */
+function exactHmf(k: Matrix, dense: number[]): HybridFactors {
+  const denseOutputs = Int32Array.from(dense);
+  const lowRankOutputs = Int32Array.from([...Array(k.cols).keys()].filter((j) => !dense.includes(j)));
+  return {
+    kind: 'hmf',
+    rank: lowRankOutputs.length,
+    k: dense.length,
+    denseOutputs,
+    lowRankOutputs,
+    dense: columns(k, denseOutputs),
+    p: columns(k, lowRankOutputs),
+    q: identity(lowRankOutputs.length),
+    params: 0,
+    error: 0,
+  };
+}
+
+async function rewriteAndCompare(
+  model: tf.LayersModel,
+  input: tf.Tensor,
+  choose: (weight: string, k: Matrix) => LowRankFactors | HybridFactors | null,
+): Promise<{ className: string; layers: string[] }> {
+  const file = await saved(model);
+  const graph = parseLayersTopology(file.json.modelTopology, 'test');
+  const scan = scanTargets(graph, file.weights, 1);
+  const edits = new WeightEdits(file.weights);
+  const rewrites: MatrixRewrite[] = [];
+  for (const t of scan.targets) {
+    const result = choose(t.weight, edits.matrix(t.weight));
+    if (!result) continue;
+    rewrites.push({ target: t, result });
+    const order = result.kind === 'hmf' ? emittedOrder(result.denseOutputs, result.lowRankOutputs) : null;
+    if (order) {
+      assert.ok(t.orderAbsorbers, `${t.layer} must be able to absorb its output order`);
+      for (const a of t.orderAbsorbers) edits.permuteRows(a, order);
+    }
+  }
+  const out = rewriteLayers(graph, file.weights, rewrites, edits.changed());
+  const json = { ...file.json, modelTopology: serializeLayersTopology(file.json.modelTopology, out.graph) };
+  const rebuilt = await tf.loadLayersModel(tf.io.fromMemory(toArtifacts({ json, weights: out.weights })));
+  const expected = model.predict(input) as tf.Tensor;
+  const actual = rebuilt.predict(input) as tf.Tensor;
+  assert.deepEqual(actual.shape, expected.shape);
+  const diff = tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0];
+  assert.ok(diff < 1e-5, `max abs difference ${diff}`);
+  const topology = json.modelTopology as { class_name: string };
+  const result = { className: topology.class_name, layers: rebuilt.layers.map((l) => l.getClassName()) };
+  rebuilt.dispose();
+  return result;
+}
+
+function mlp(): tf.LayersModel {
+  return tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [10], units: 8, activation: 'relu', name: 'a' }),
+      tf.layers.dropout({ rate: 0.5, name: 'drop' }),
+      tf.layers.dense({ units: 6, activation: 'tanh', name: 'b' }),
+      tf.layers.dense({ units: 4, activation: 'softmax', name: 'c' }),
+    ],
+  });
+}
+
+test('LMF rewrite of a Sequential MLP computes the same function and stays Sequential', async () => {
+  await initBackend('wasm');
+  const r = await rewriteAndCompare(mlp(), tf.randomNormal([5, 10], 0, 1, 'float32', 1), (_w, k) => exactLmf(k));
+  assert.equal(r.className, 'Sequential');
+  assert.equal(r.layers.filter((c) => c === 'Dense').length, 6);
+});
+
+test('HMF rewrite with a non-identity output order: the next kernel (through Dropout) absorbs it', async () => {
+  await initBackend('wasm');
+  const r = await rewriteAndCompare(mlp(), tf.randomNormal([5, 10], 0, 1, 'float32', 2), (w, k) =>
+    w === 'a/kernel' ? exactHmf(k, [1, 4, 6]) : w === 'b/kernel' ? exactHmf(k, [5, 0]) : exactHmf(k, [0, 1]),
+  );
+  assert.equal(r.className, 'Model');
+  assert.ok(r.layers.includes('Concatenate'));
+  // The softmax output layer's join is followed by its activation.
+  assert.ok(r.layers.includes('Activation'));
+});
+
+test('output layer: order is fixed (no absorbers); hidden layers can absorb', async () => {
+  await initBackend('wasm');
+  const file = await saved(mlp());
+  const scan = scanTargets(parseLayersTopology(file.json.modelTopology, 't'), file.weights, 1);
+  const byLayer = Object.fromEntries(scan.targets.map((t) => [t.layer, t.orderAbsorbers]));
+  assert.deepEqual(byLayer, { a: ['b/kernel'], b: ['c/kernel'], c: null });
+});
+
+test('Embedding + pooling functional model: HMF and LMF on the table keep the function (mask_zero too)', async () => {
+  await initBackend('wasm');
+  for (const maskZero of [false, true]) {
+    const input = tf.input({ shape: [7], dtype: 'int32', name: 'tokens' });
+    const e = tf.layers.embedding({ inputDim: 30, outputDim: 12, maskZero, name: 'emb' }).apply(input) as tf.SymbolicTensor;
+    const pooled = tf.layers.globalAveragePooling1d({ name: 'pool' }).apply(e) as tf.SymbolicTensor;
+    const h = tf.layers.dense({ units: 5, activation: 'relu', name: 'h' }).apply(pooled) as tf.SymbolicTensor;
+    const o = tf.layers.dense({ units: 3, activation: 'softmax', name: 'o' }).apply(h) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: o });
+    const ids = tf.tensor2d([[1, 2, 3, 0, 0, 0, 0], [4, 5, 6, 7, 8, 9, 10]], undefined, 'int32');
+    await rewriteAndCompare(model, ids, (w, k) => (w === 'emb/embeddings' ? exactHmf(k, [2, 7, 9]) : null));
+    await rewriteAndCompare(model, ids, (w, k) => (w === 'emb/embeddings' ? exactLmf(k) : w === 'h/kernel' ? exactHmf(k, [3]) : null));
+  }
+});
