@@ -75,11 +75,12 @@ function expandLayer(
   const name = rw.target.layer;
   const bias = rw.target.role === 'kernel' && layer.config.use_bias !== false ? findLayerWeight(weights, name, 'bias') : undefined;
   const removed = bias ? [bias.name] : [];
+  const source = weights.find((w) => w.name === rw.target.weight);
   const result = rw.result;
   if (result.kind === 'lmf' || (result.kind === 'hmf' && result.k === 0)) {
-    return { ...lowRankLayers(g, layer, rw.target, result, bias), removed };
+    return { ...lowRankLayers(g, layer, rw.target, result, bias, source), removed };
   }
-  if (result.kind === 'hmf') return { ...hybridLayers(g, layer, rw.target, result, bias), removed };
+  if (result.kind === 'hmf') return { ...hybridLayers(g, layer, rw.target, result, bias, source), removed };
   throw new Error(`rewrite: ${result.kind} does not change the topology`);
 }
 
@@ -94,6 +95,7 @@ function lowRankLayers(
   target: TargetMatrix,
   f: LowRankFactors | HybridFactors,
   bias: Weight | undefined,
+  source: Weight | undefined,
 ): { layers: LayerJson[]; weights: Weight[] } {
   const name = layerName(layer);
   const pName = `${name}_lmf_p`;
@@ -116,7 +118,7 @@ function lowRankLayers(
     second.inbound_nodes = [[[pName, 0, 0, {}]]];
   }
   const pRole = target.role === 'embeddings' ? 'embeddings' : 'kernel';
-  const ws: Weight[] = [weightOf(`${pName}/${pRole}`, f.p), weightOf(`${name}/kernel`, f.q)];
+  const ws: Weight[] = [weightOf(`${pName}/${pRole}`, f.p, source), weightOf(`${name}/kernel`, f.q, source)];
   if (bias && target.role === 'kernel') ws.push(bias.name === `${name}/bias` ? bias : { ...bias, name: `${name}/bias` });
   return { layers: [first, second], weights: ws };
 }
@@ -127,6 +129,7 @@ function hybridLayers(
   target: TargetMatrix,
   f: HybridFactors,
   bias: Weight | undefined,
+  source: Weight | undefined,
 ): { layers: LayerJson[]; weights: Weight[] } {
   if (g.kind !== 'functional') throw new Error('rewrite: HMF needs a functional graph');
   const name = layerName(layer);
@@ -142,10 +145,10 @@ function hybridLayers(
 
   if (target.role === 'embeddings') {
     layers.push({ name: names.dense, class_name: 'Embedding', config: { ...cfg, name: names.dense, output_dim: f.k }, inbound_nodes: from });
-    ws.push(weightOf(`${names.dense}/embeddings`, f.dense));
+    ws.push(weightOf(`${names.dense}/embeddings`, f.dense, source));
     if (hasLowRank) {
       layers.push({ name: names.p, class_name: 'Embedding', config: { ...cfg, name: names.p, output_dim: f.rank }, inbound_nodes: from });
-      ws.push(weightOf(`${names.p}/embeddings`, f.p));
+      ws.push(weightOf(`${names.p}/embeddings`, f.p, source));
     }
   } else {
     layers.push({
@@ -154,11 +157,11 @@ function hybridLayers(
       config: denseConfig(cfg, names.dense, f.k, biasValues !== undefined, partsActivation),
       inbound_nodes: from,
     });
-    ws.push(weightOf(`${names.dense}/kernel`, f.dense));
-    if (biasValues) ws.push(vectorOf(`${names.dense}/bias`, pick(biasValues, f.denseOutputs)));
+    ws.push(weightOf(`${names.dense}/kernel`, f.dense, source));
+    if (biasValues) ws.push(vectorOf(`${names.dense}/bias`, pick(biasValues, f.denseOutputs), bias));
     if (hasLowRank) {
       layers.push({ name: names.p, class_name: 'Dense', config: denseConfig(cfg, names.p, f.rank, false, 'linear'), inbound_nodes: from });
-      ws.push(weightOf(`${names.p}/kernel`, f.p));
+      ws.push(weightOf(`${names.p}/kernel`, f.p, source));
     }
   }
   if (hasLowRank) {
@@ -169,8 +172,8 @@ function hybridLayers(
       config: denseConfig(target.role === 'kernel' ? cfg : {}, names.q, f.lowRankOutputs.length, qBias, partsActivation),
       inbound_nodes: [[[names.p, 0, 0, {}]]],
     });
-    ws.push(weightOf(`${names.q}/kernel`, f.q));
-    if (qBias && biasValues) ws.push(vectorOf(`${names.q}/bias`, pick(biasValues, f.lowRankOutputs)));
+    ws.push(weightOf(`${names.q}/kernel`, f.q, source));
+    if (qBias && biasValues) ws.push(vectorOf(`${names.q}/bias`, pick(biasValues, f.lowRankOutputs), bias));
   }
   const joined = partsActivation === activation ? name : names.join;
   if (hasLowRank) {
@@ -217,12 +220,17 @@ function inputShapeOf(cfg: Record<string, unknown>): Record<string, unknown> {
   return keep;
 }
 
-function weightOf(name: string, m: Matrix): Weight {
-  return { name, shape: [m.rows, m.cols], dtype: 'float32', values: m.data };
+/** A new weight stored the way its source was (a quantized kernel's factors stay quantized). */
+function weightOf(name: string, m: Matrix, source: Weight | undefined): Weight {
+  return withEncoding({ name, shape: [m.rows, m.cols], dtype: 'float32', values: m.data }, source);
 }
 
-function vectorOf(name: string, v: Float32Array): Weight {
-  return { name, shape: [v.length], dtype: 'float32', values: v };
+function vectorOf(name: string, v: Float32Array, source: Weight | undefined): Weight {
+  return withEncoding({ name, shape: [v.length], dtype: 'float32', values: v }, source);
+}
+
+function withEncoding(w: Weight, source: Weight | undefined): Weight {
+  return source?.quantization ? { ...w, quantization: source.quantization } : w;
 }
 
 function pick(v: Float32Array, idx: Int32Array): Float32Array {

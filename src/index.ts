@@ -1,0 +1,9 @@
+/** The hmf library API (DESIGN.md §7). */
+export { compress, defaultOutDir, type CompressOptions, type CompressResult } from './compress.js';
+export { inspect, type InspectOptions, type InspectReport, type InspectedMatrix } from './inspect.js';
+export { readModel as loadModel, writeModel as saveModel, fileLoader, toArtifacts } from './io/index.js';
+export type { ModelFile, Weight, WriteOptions } from './io/index.js';
+export { initBackend, type BackendName } from './backend.js';
+export { HmfError, ModelFormatError, QualityGateError, TargetUnreachableError, UsageError } from './errors.js';
+export type { Report, MatrixReport } from './report/schema.js';
+export type { MethodName, OutputSelection } from './methods/types.js';
