@@ -1,0 +1,260 @@
+import * as tf from '@tensorflow/tfjs';
+import { Matrix as MlMatrix, SingularValueDecomposition } from 'ml-matrix';
+import { symmetricEigen } from './eig.js';
+import { frobenius, type Matrix } from './matrix.js';
+import { orthonormalizeColumns } from './qr.js';
+import { gaussianArray } from './random.js';
+
+/** Thin SVD A ~ U diag(s) V^T. */
+export interface Svd {
+  /** rows x r, orthonormal columns. */
+  readonly u: Matrix;
+  /** r singular values, descending. */
+  readonly s: Float64Array;
+  /** cols x r, orthonormal columns. */
+  readonly v: Matrix;
+}
+
+export type SvdMethod = 'auto' | 'exact' | 'randomized';
+
+export interface TruncatedSvdOptions {
+  /** Seed of the Gaussian sketch: same input and seed give bit-identical output. */
+  seed: number;
+  /** Extra sketch columns beyond `rank`. @default DEFAULT_OVERSAMPLE */
+  oversample?: number;
+  /** Power (subspace) iterations. @default DEFAULT_POWER_ITERATIONS */
+  powerIterations?: number;
+  /** `auto`: exact when rows * cols * min(rows, cols) <= EXACT_MAX_WORK, else randomized. @default 'auto' */
+  method?: SvdMethod;
+}
+
+/*
+ * Defaults measured with scripts/bench-svd.ts (2-core machine, wasm backend) on matrices
+ * with a slowly decaying spectrum s_i ~ 1/sqrt(i), the hard case typical of trained
+ * weights. Excess of the rank-r error over the optimal one, and time:
+ *   q (power iterations)       1        2        3        4
+ *   512^2, r=128            +6.6%    +2.2%    +1.0%    +0.5%  (0.14 -> 0.27 s)
+ *   1024^2, r=128           +5.4%    +1.9%    +0.9%    +0.5%  (0.40 -> 0.87 s)
+ *   650x10000, r=152        +6.2%    +2.1%    +0.9%    +0.5%  (1.1 -> 2.6 s)
+ * Oversampling 20 instead of 10 helped less than one more power iteration at similar cost.
+ * The error lands in the compressed model, so accuracy wins: q = 4, p = 10.
+ */
+export const DEFAULT_OVERSAMPLE = 10;
+export const DEFAULT_POWER_ITERATIONS = 4;
+/**
+ * `auto` uses ml-matrix's exact SVD when rows * cols * min(rows, cols) is at most this
+ * (128x128, 2048x32). Measured: ml-matrix takes ~0.15 s at 128x128, 0.3 s at 200x200,
+ * 1.6 s at 256x256, 4.6 s at 512x512; the randomized one 0.02-0.05 s at 128-256.
+ */
+export const EXACT_MAX_WORK = 128 ** 3;
+
+/** Full thin SVD with ml-matrix (Golub-Kahan); r = min(rows, cols). Slow beyond ~200x200. */
+export function exactSvd(a: Matrix): Svd {
+  const r = Math.min(a.rows, a.cols);
+  if (r === 0) return emptySvd(a);
+  const rows: Float32Array[] = [];
+  for (let i = 0; i < a.rows; i++) rows.push(a.data.subarray(i * a.cols, (i + 1) * a.cols));
+  const svd = new SingularValueDecomposition(new MlMatrix(rows), { autoTranspose: true });
+  const raw = svd.diagonal;
+  const uMl = svd.leftSingularVectors;
+  const vMl = svd.rightSingularVectors;
+  // ml-matrix returns descending values already; sort anyway (stable on index) so the contract holds.
+  const order = Array.from({ length: r }, (_, i) => i).sort((x, y) => raw[y] - raw[x] || x - y);
+  const s = new Float64Array(r);
+  const u = new Float32Array(a.rows * r);
+  const v = new Float32Array(a.cols * r);
+  order.forEach((src, dst) => {
+    s[dst] = raw[src];
+    for (let i = 0; i < a.rows; i++) u[i * r + dst] = uMl.get(i, src);
+    for (let i = 0; i < a.cols; i++) v[i * r + dst] = vMl.get(i, src);
+  });
+  return { u: { rows: a.rows, cols: r, data: u }, s, v: { rows: a.cols, cols: r, data: v } };
+}
+
+/** The leading min(rank, r) components of `svd`. */
+export function truncateSvd(svd: Svd, rank: number): Svd {
+  const r = Math.min(rank, svd.s.length);
+  if (r === svd.s.length) return svd;
+  return { u: leadingColumns(svd.u, r), s: svd.s.slice(0, r), v: leadingColumns(svd.v, r) };
+}
+
+/**
+ * Rank-`rank` truncated SVD (exactly min(rank, rows, cols) components).
+ * Randomized (Halko, Martinsson & Tropp 2011) for large matrices, exact for small ones.
+ */
+export function truncatedSvd(a: Matrix, rank: number, opts: TruncatedSvdOptions): Svd {
+  return truncateSvd(sketchSvd(a, rank, opts), rank);
+}
+
+/**
+ * Like truncatedSvd but returns every component the computation produced: up to
+ * rank + oversample for the randomized method, min(rows, cols) for the exact one.
+ * Its leading `rank` components are exactly truncatedSvd's (same code path), so a
+ * caller can use the extra components for estimates without a second SVD.
+ */
+export function sketchSvd(a: Matrix, rank: number, opts: TruncatedSvdOptions): Svd {
+  if (!Number.isInteger(rank) || rank < 0) throw new RangeError(`truncatedSvd: rank must be a non-negative integer, got ${rank}`);
+  const small = Math.min(a.rows, a.cols);
+  if (small === 0 || rank === 0) return emptySvd(a);
+  const method = opts.method ?? 'auto';
+  const exact = method === 'exact' || (method === 'auto' && a.rows * a.cols * small <= EXACT_MAX_WORK);
+  if (exact) return exactSvd(a);
+  const oversample = opts.oversample ?? DEFAULT_OVERSAMPLE;
+  const power = opts.powerIterations ?? DEFAULT_POWER_ITERATIONS;
+  return randomizedSvd(a, Math.min(small, rank + oversample), power, opts.seed);
+}
+
+/**
+ * Randomized SVD. W is A or A^T, whichever is wide (n <= N), so the sketch basis Q
+ * (n x l) lives on the small side and is orthonormalised in float64 (Householder).
+ * Power iterations compute Y = W (W^T Q) on TF.js and orthonormalise Y only: the
+ * big-side QR (N x l, e.g. 10000 x 315) costs seconds in JavaScript, and skipping it
+ * only blurs components below ~sqrt(eps32) * s_1 that do not affect compression.
+ * The small SVD of B = Q^T W comes from the float64 Gram B B^T (l x l).
+ */
+function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: number): Svd {
+  const norm = frobenius(a);
+  const tall = a.rows > a.cols;
+  const n = tall ? a.cols : a.rows;
+  const bigN = tall ? a.rows : a.cols;
+  if (norm === 0) return zeroSvd(a, l);
+  // Scale by a power of two (exact) so W W^T Q stays well inside float32 range. Both W and
+  // W^T are materialised: the wasm backend's matMul with transposeA ran 10x slower
+  // (3.3 s vs 0.32 s for 650x10000 by 10000x315, measured).
+  const scale = 2 ** -Math.round(Math.log2(norm));
+  const [w, wt] = tf.tidy(() => {
+    const scaled = tf.mul(tf.tensor2d(a.data, [a.rows, a.cols]), tf.scalar(scale));
+    const t = tf.transpose(scaled);
+    return tall ? [t, scaled] : [scaled, t];
+  });
+  try {
+    // W Z for Z (N x l) and W^T Q for Q (n x l).
+    const mulW = (z: Float32Array): Float32Array => product(w, z, bigN, l);
+    const mulWt = (q: Float32Array): Float32Array => product(wt, q, n, l);
+    let q: Float64Array;
+    if (l >= n) {
+      // The sketch would span the whole small side: use the identity, no randomness needed.
+      l = n;
+      q = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) q[i * n + i] = 1;
+    } else {
+      q = orthonormalize(mulW(gaussianArray(bigN * l, seed)), n, l);
+      for (let it = 0; it < powerIterations; it++) q = orthonormalize(mulW(mulWt(toRowMajor32(q, n, l))), n, l);
+    }
+    const bt = mulWt(toRowMajor32(q, n, l)); // N x l, = B^T
+    const { values, vectors } = symmetricEigen(gram(bt, bigN, l), l);
+    const s = new Float64Array(l);
+    for (let i = 0; i < l; i++) s[i] = Math.sqrt(Math.max(values[i], 0));
+    const uw = columnMajorTimes(q, n, l, vectors); // n x l = Q E
+    const vw = vFromBt(bt, bigN, l, vectors, s); // N x l = B^T E / s
+    for (let i = 0; i < l; i++) s[i] /= scale;
+    return tall
+      ? { u: { rows: a.rows, cols: l, data: vw }, s, v: { rows: a.cols, cols: l, data: uw } }
+      : { u: { rows: a.rows, cols: l, data: uw }, s, v: { rows: a.cols, cols: l, data: vw } };
+  } finally {
+    w.dispose();
+    wt.dispose();
+  }
+}
+
+/** op(A) X through TF.js, X given row-major (xRows x xCols). */
+function product(a: tf.Tensor, x: Float32Array, xRows: number, xCols: number): Float32Array {
+  const out = tf.tidy(() => tf.matMul(a, tf.tensor2d(x, [xRows, xCols])));
+  const data = out.dataSync() as Float32Array;
+  out.dispose();
+  return data;
+}
+
+/** Orthonormal basis (column-major float64) of the columns of row-major float32 y (rows x cols). */
+function orthonormalize(y: Float32Array, rows: number, cols: number): Float64Array {
+  const cm = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) cm[j * rows + i] = y[i * cols + j];
+  return orthonormalizeColumns(cm, rows, cols);
+}
+
+function toRowMajor32(cm: Float64Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let j = 0; j < cols; j++) for (let i = 0; i < rows; i++) out[i * cols + j] = cm[j * rows + i];
+  return out;
+}
+
+/**
+ * X^T X for row-major float32 X (rows x cols), through TF.js, symmetrised in float64.
+ * A float64 Gram in JavaScript took 2.7 s for 10000x315 (vs ~0.15 s here); its extra
+ * precision is lost anyway, since the power iterations already limit resolution to
+ * about sqrt(eps32) * s_1.
+ */
+function gram(x: Float32Array, rows: number, cols: number): Float64Array {
+  const out = tf.tidy(() => {
+    const t = tf.tensor2d(x, [rows, cols]);
+    return tf.matMul(tf.transpose(t), t);
+  });
+  const g32 = out.dataSync();
+  out.dispose();
+  const g = new Float64Array(cols * cols);
+  for (let i = 0; i < cols; i++) {
+    for (let j = i; j < cols; j++) {
+      const v = (g32[i * cols + j] + g32[j * cols + i]) / 2;
+      g[i * cols + j] = v;
+      g[j * cols + i] = v;
+    }
+  }
+  return g;
+}
+
+/** Q E as row-major float32, Q column-major (rows x l), E row-major (l x l). */
+function columnMajorTimes(q: Float64Array, rows: number, l: number, e: Float64Array): Float32Array {
+  const acc = new Float64Array(l);
+  const out = new Float32Array(rows * l);
+  for (let i = 0; i < rows; i++) {
+    acc.fill(0);
+    for (let c = 0; c < l; c++) {
+      const qic = q[c * rows + i];
+      if (qic === 0) continue;
+      const ec = c * l;
+      for (let j = 0; j < l; j++) acc[j] += qic * e[ec + j];
+    }
+    out.set(acc, i * l);
+  }
+  return out;
+}
+
+/**
+ * V = B^T E diag(1/s) through TF.js. Components whose singular value is below float32
+ * resolution of the Gram (s_i <= s_1 * 1e-6) cannot be resolved: they get s = 0 and a
+ * zero vector (they contribute nothing to any reconstruction).
+ */
+function vFromBt(bt: Float32Array, rows: number, l: number, e: Float64Array, s: Float64Array): Float32Array {
+  const out = tf.tidy(() => tf.matMul(tf.tensor2d(bt, [rows, l]), tf.tensor2d(Float32Array.from(e), [l, l])));
+  const data = out.dataSync() as Float32Array;
+  out.dispose();
+  const floor = s[0] * 1e-6;
+  const inv = new Float64Array(l);
+  for (let j = 0; j < l; j++) {
+    if (s[j] > floor) inv[j] = 1 / s[j];
+    else s[j] = 0;
+  }
+  for (let i = 0; i < rows; i++) for (let j = 0; j < l; j++) data[i * l + j] *= inv[j];
+  return data;
+}
+
+function leadingColumns(m: Matrix, r: number): Matrix {
+  const out = new Float32Array(m.rows * r);
+  for (let i = 0; i < m.rows; i++) out.set(m.data.subarray(i * m.cols, i * m.cols + r), i * r);
+  return { rows: m.rows, cols: r, data: out };
+}
+
+function emptySvd(a: Matrix): Svd {
+  return zeroSvd(a, 0);
+}
+
+/** A zero matrix: r zero singular values with orthonormal (unit-coordinate) vectors. */
+function zeroSvd(a: Matrix, r: number): Svd {
+  const u = new Float32Array(a.rows * r);
+  const v = new Float32Array(a.cols * r);
+  for (let j = 0; j < r; j++) {
+    u[j * r + j] = 1;
+    v[j * r + j] = 1;
+  }
+  return { u: { rows: a.rows, cols: r, data: u }, s: new Float64Array(r), v: { rows: a.cols, cols: r, data: v } };
+}

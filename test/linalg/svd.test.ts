@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { initBackend } from '../../src/backend.js';
+import { exactSvd, sketchSvd, truncatedSvd, truncateSvd, type Svd } from '../../src/linalg/svd.js';
+import { gaussian, optimalError, orthonormalityDefect, reconstruct, relativeDifference, spectral } from './matrices.js';
+
+before(async () => {
+  await initBackend();
+});
+
+function assertDescending(s: ArrayLike<number>): void {
+  for (let i = 1; i < s.length; i++) assert.ok(s[i - 1] >= s[i], `s[${i - 1}] = ${s[i - 1]} < s[${i}] = ${s[i]}`);
+}
+
+function sameSvd(a: Svd, b: Svd): boolean {
+  const eq = (x: ArrayLike<number>, y: ArrayLike<number>): boolean =>
+    x.length === y.length && Array.from(x).every((v, i) => Object.is(v, y[i]));
+  return eq(a.s, b.s) && eq(a.u.data, b.u.data) && eq(a.v.data, b.v.data);
+}
+
+describe('exactSvd', () => {
+  for (const [rows, cols] of [
+    [30, 20],
+    [20, 30],
+    [1, 7],
+    [9, 1],
+  ]) {
+    it(`reconstructs a ${rows}x${cols} matrix with orthonormal factors`, () => {
+      const a = gaussian(rows, cols, 11);
+      const svd = exactSvd(a);
+      const r = Math.min(rows, cols);
+      assert.equal(svd.s.length, r);
+      assert.deepEqual([svd.u.rows, svd.u.cols, svd.v.rows, svd.v.cols], [rows, r, cols, r]);
+      assertDescending(svd.s);
+      assert.ok(relativeDifference(a, reconstruct(svd.u, svd.s, svd.v)) < 1e-5);
+      assert.ok(orthonormalityDefect(svd.u) < 1e-5);
+      assert.ok(orthonormalityDefect(svd.v) < 1e-5);
+    });
+  }
+});
+
+describe('truncatedSvd (randomized)', () => {
+  const decaying = spectral(300, 200, 3, (i) => 1 / Math.sqrt(i + 1));
+  const cases = [
+    { name: '300x200 decaying spectrum', a: decaying },
+    { name: '200x300 decaying spectrum (wide)', a: spectral(200, 300, 4, (i) => 0.97 ** i) },
+    { name: '150x120 gaussian (flat spectrum)', a: gaussian(150, 120, 5) },
+  ];
+  for (const { name, a } of cases) {
+    const reference = exactSvd(a);
+    for (const rank of [5, 30, 60]) {
+      it(`${name}, rank ${rank}: error within 1% of the exact truncation, orthonormal, descending`, () => {
+        const svd = truncatedSvd(a, rank, { seed: 1, method: 'randomized' });
+        assert.equal(svd.s.length, rank);
+        assertDescending(svd.s);
+        const err = relativeDifference(a, reconstruct(svd.u, svd.s, svd.v));
+        const opt = optimalError(reference.s, rank);
+        assert.ok(err <= opt * 1.01, `error ${err} vs optimal ${opt}`);
+        assert.ok(orthonormalityDefect(svd.u) < 1e-4);
+        assert.ok(orthonormalityDefect(svd.v) < 1e-4);
+        assert.ok(Math.abs(svd.s[0] - reference.s[0]) / reference.s[0] < 1e-2);
+      });
+    }
+  }
+
+  it('recovers an exactly low-rank matrix', () => {
+    const a = spectral(200, 150, 8, () => 1, 5);
+    const svd = truncatedSvd(a, 5, { seed: 2, method: 'randomized' });
+    assert.ok(relativeDifference(a, reconstruct(svd.u, svd.s, svd.v)) < 1e-4);
+  });
+
+  it('is bit-identical for the same seed and differs for another seed', () => {
+    const one = truncatedSvd(decaying, 20, { seed: 42, method: 'randomized' });
+    const two = truncatedSvd(decaying, 20, { seed: 42, method: 'randomized' });
+    const other = truncatedSvd(decaying, 20, { seed: 43, method: 'randomized' });
+    assert.ok(sameSvd(one, two));
+    assert.ok(!sameSvd(one, other));
+  });
+
+  it('covers the whole small side when rank + oversample reaches it', () => {
+    const a = gaussian(40, 400, 9);
+    const svd = truncatedSvd(a, 35, { seed: 1, method: 'randomized' });
+    const opt = optimalError(exactSvd(a).s, 35);
+    assert.ok(relativeDifference(a, reconstruct(svd.u, svd.s, svd.v)) <= opt * 1.001 + 1e-6);
+  });
+
+  it('sketchSvd returns the oversampled components and truncatedSvd is its head', () => {
+    const opts = { seed: 5, method: 'randomized' as const, oversample: 7 };
+    const sketch = sketchSvd(decaying, 12, opts);
+    assert.equal(sketch.s.length, 19);
+    assert.ok(sameSvd(truncateSvd(sketch, 12), truncatedSvd(decaying, 12, opts)));
+  });
+
+  it('handles a zero matrix and rank 0', () => {
+    const zero = { rows: 300, cols: 200, data: new Float32Array(300 * 200) };
+    const svd = truncatedSvd(zero, 4, { seed: 1, method: 'randomized' });
+    assert.equal(svd.s.length, 4);
+    assert.ok(svd.s.every((x) => x === 0));
+    assert.equal(truncatedSvd(decaying, 0, { seed: 1 }).s.length, 0);
+    assert.throws(() => truncatedSvd(decaying, -1, { seed: 1 }), RangeError);
+  });
+
+  it('auto uses the exact SVD for small matrices', () => {
+    const a = gaussian(20, 30, 3);
+    const auto = truncatedSvd(a, 6, { seed: 1 });
+    assert.ok(sameSvd(auto, truncateSvd(exactSvd(a), 6)));
+  });
+});
