@@ -155,3 +155,19 @@ export function holdOut<T>(items: readonly T[], testFraction: number, seed: numb
 export function sentimentSplit(): Split<LabelledSentence> {
   return holdOut(loadSentiment(), 0.2, 20150901);
 }
+
+/** Token id of padding and of out-of-vocabulary words in id-encoded inputs. */
+export const PAD_ID = 0;
+export const OOV_ID = 1;
+
+/** Maps vocabulary words to ids 2.. (0 = padding, 1 = OOV). */
+export function idIndex(vocab: readonly string[]): Map<string, number> {
+  return new Map(vocab.map((w, i) => [w, i + 2]));
+}
+
+/** Token ids truncated to `length` and right-padded with PAD_ID. */
+export function encodeIds(tokens: readonly string[], index: ReadonlyMap<string, number>, length: number): number[] {
+  const ids = tokens.slice(0, length).map((t) => index.get(t) ?? OOV_ID);
+  while (ids.length < length) ids.push(PAD_ID);
+  return ids;
+}
