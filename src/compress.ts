@@ -8,13 +8,14 @@ import { encodeModel, modelBytes, readModel, toArtifacts, writeFiles, type Model
 import { compareOutputs } from './measure/fidelity.js';
 import { compareLatency } from './measure/latency.js';
 import { inputSignatures, makeProbes } from './measure/probes.js';
+import { layersRunnable } from './measure/runnable.js';
 import { hmf, lmf, pruneGlobal, pruneLayer } from './methods/index.js';
 import type { Compressed, MethodName, OutputSelection } from './methods/types.js';
 import { emittedOrder, WeightEdits } from './model/order.js';
 import { rewriteLayers, type MatrixRewrite } from './model/rewrite.js';
 import { scanTargets, type TargetMatrix } from './model/targets.js';
 import { parseLayersTopology, serializeLayersTopology } from './model/topology.js';
-import { isValidFactor, matrixBudget, totalBudget, unreachableReason } from './plan/budget.js';
+import { isValidFactor, planBudgets, totalBudget } from './plan/budget.js';
 import { REPORT_SCHEMA_VERSION, type MatrixReport, type Report } from './report/schema.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -85,18 +86,18 @@ export async function compress(modelPath: string, options: CompressOptions = {})
       ? pruneGlobal(scan.targets.map((t) => edits.matrix(t.weight)), totalBudget(scan.targets, opts.factor))
       : null;
 
+  const plans = planBudgets(scan.targets, opts.factor, opts.method);
   for (const [i, target] of scan.targets.entries()) {
     progress(`${opts.method} ${target.layer} (${target.rows}x${target.cols}) ${i + 1}/${scan.targets.length}`);
     const t0 = performance.now();
     const k = edits.matrix(target.weight);
-    const budget = matrixBudget(target, opts.factor);
-    const reason = unreachableReason(target, opts.factor, opts.method);
+    const { budget, reason } = plans[i];
     let result: Compressed | null = null;
     let note: string | null = reason;
     let selection: OutputSelection | null = null;
     if (globalPrune) {
       result = globalPrune[i];
-    } else if (reason === null) {
+    } else if (budget !== null) {
       const seed = matrixSeed(opts.seed, target.weight);
       if (opts.method === 'lmf') {
         result = lmf(k, budget, { seed });
@@ -137,9 +138,10 @@ export async function compress(modelPath: string, options: CompressOptions = {})
 
   progress('measuring fidelity');
   const files = encodeModel(compressed);
-  const original = await tf.loadLayersModel(tf.io.fromMemory(toArtifacts(model)));
-  const smaller = await tf.loadLayersModel(tf.io.fromMemory(toArtifacts(compressed)));
-  const signatures = inputSignatures(original);
+  const originalLayers = await tf.loadLayersModel(tf.io.fromMemory(toArtifacts(model)));
+  const signatures = inputSignatures(originalLayers);
+  const original = layersRunnable(originalLayers);
+  const smaller = layersRunnable(await tf.loadLayersModel(tf.io.fromMemory(toArtifacts(compressed))));
   const probes = makeProbes(signatures, opts.probes, opts.seed);
   const fidelity = compareOutputs(original, smaller, probes);
   tf.dispose(probes);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { Runnable } from './runnable.js';
 
 /** How closely the compressed model's output follows the original's on the probes. */
 export interface OutputFidelity {
@@ -12,14 +13,9 @@ export interface OutputFidelity {
 }
 
 /** Runs both models on the probes and compares every output. */
-export function compareOutputs(
-  original: tf.LayersModel,
-  compressed: tf.LayersModel,
-  probes: tf.Tensor[],
-  batchSize = 64,
-): OutputFidelity[] {
-  const a = asList(original.predict(probes.length === 1 ? probes[0] : probes, { batchSize }));
-  const b = asList(compressed.predict(probes.length === 1 ? probes[0] : probes, { batchSize }));
+export function compareOutputs(original: Runnable, compressed: Runnable, probes: readonly tf.Tensor[]): OutputFidelity[] {
+  const a = original.run(probes);
+  const b = compressed.run(probes);
   try {
     return a.map((ya, i) => fidelityOf(original.outputNames[i] ?? `output_${i}`, ya, b[i]));
   } finally {
@@ -71,8 +67,4 @@ function fidelityOf(output: string, ya: tf.Tensor, yb: tf.Tensor): OutputFidelit
     top1Agreement: rows > 0 ? agree / rows : 1,
     klDivergence: probabilities ? kl / rows : null,
   };
-}
-
-function asList(y: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
-  return Array.isArray(y) ? y : [y];
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { Runnable } from './runnable.js';
 
 /** Quantiles of one model's timed runs, in milliseconds. */
 export interface LatencyStats {
@@ -28,19 +29,18 @@ export interface LatencyOptions {
  * back (dataSync), so the time covers the whole computation.
  */
 export function compareLatency(
-  original: tf.LayersModel,
-  compressed: tf.LayersModel,
-  inputs: tf.Tensor[],
+  original: Runnable,
+  compressed: Runnable,
+  inputs: readonly tf.Tensor[],
   batch: number,
   options: LatencyOptions = {},
 ): BatchLatency {
   const runs = options.runs ?? 30;
   const warmup = options.warmup ?? 5;
-  const x = inputs.length === 1 ? inputs[0] : inputs;
-  const once = (m: tf.LayersModel): number => {
+  const once = (m: Runnable): number => {
     const start = performance.now();
-    const y = m.predict(x);
-    for (const t of Array.isArray(y) ? y : [y]) t.dataSync();
+    const y = m.run(inputs);
+    for (const t of y) t.dataSync();
     const ms = performance.now() - start;
     tf.dispose(y);
     return ms;

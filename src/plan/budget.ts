@@ -1,10 +1,13 @@
 import type { MethodName } from '../methods/types.js';
 
-/** A matrix the plan gives a parameter budget to. */
+/** A matrix the plan gives a parameter budget to: n inputs x m outputs. */
 export interface Budgeted {
   rows: number;
   cols: number;
 }
+
+/** The plan for one matrix: a parameter budget, or why it stays dense. */
+export type MatrixPlan = { budget: number; reason: null } | { budget: null; reason: string };
 
 /** DESIGN.md §1: B = floor(n*m / f). */
 export function matrixBudget(m: Budgeted, factor: number): number {
@@ -18,16 +21,42 @@ export function totalBudget(ms: readonly Budgeted[], factor: number): number {
 
 /**
  * Why a matrix cannot reach `factor` with `method`, or null if it can.
- * LMF and HMF need rank r >= 1 with r(n+m) <= B and r(n+m) < nm.
+ * LMF and HMF need rank r >= 1 with r(n+m) <= B = floor(nm/f).
  */
 export function unreachableReason(m: Budgeted, factor: number, method: MethodName): string | null {
-  if (method === 'prune') return matrixBudget(m, factor) < 1 ? `budget ${matrixBudget(m, factor)} keeps no weight` : null;
   const budget = matrixBudget(m, factor);
-  const rank = Math.floor(budget / (m.rows + m.cols));
-  if (rank < 1) {
+  if (method === 'prune') return budget < 1 ? `budget ${budget} keeps no weight` : null;
+  if (Math.floor(budget / (m.rows + m.cols)) < 1) {
     return `rank-1 factors need ${m.rows + m.cols} parameters, over the budget of ${budget} at factor ${factor}`;
   }
   return null;
+}
+
+/**
+ * Budgets for every matrix (DESIGN.md §1), so that the targeted weights as a whole
+ * land on the factor. Pruning gets B = floor(nm/f) exactly. LMF and HMF get a whole
+ * number of rank steps r(n+m): with floor(B/(n+m)) each, a few large matrices (an
+ * Embedding with n+m = 4064, say) can overshoot the factor by 5% and more, so the
+ * rounding error is carried from matrix to matrix (error diffusion) and each rank is
+ * rounded to the nearest step. The cumulative total then never strays from the target
+ * by more than half a step. LMF and HMF share the plan, so HMF's k = 0 candidate is
+ * exactly LMF's factorization and HMF's error never exceeds LMF's.
+ */
+export function planBudgets(ms: readonly Budgeted[], factor: number, method: MethodName): MatrixPlan[] {
+  let wanted = 0;
+  let planned = 0;
+  return ms.map((m) => {
+    const reason = unreachableReason(m, factor, method);
+    if (reason !== null) return { budget: null, reason };
+    if (method === 'prune') return { budget: matrixBudget(m, factor), reason: null };
+    const step = m.rows + m.cols;
+    const full = m.rows * m.cols;
+    wanted += full / factor;
+    const maxRank = Math.ceil(full / step) - 1; // r(n+m) < nm: never store more than the matrix
+    const rank = Math.min(maxRank, Math.max(1, Math.round((wanted - planned) / step)));
+    planned += rank * step;
+    return { budget: rank * step, reason: null };
+  });
 }
 
 /** Parses a compression factor: a finite number > 1. */
