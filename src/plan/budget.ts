@@ -32,15 +32,17 @@ export function unreachableReason(m: Budgeted, factor: number, method: MethodNam
   return null;
 }
 
+/** How far (relative) the running total of low-rank budgets may drift before later ranks lean to correct it. */
+const DRIFT_TOLERANCE = 0.02;
+
 /**
  * Budgets for every matrix (DESIGN.md §1), so that the targeted weights as a whole
  * land on the factor. Pruning gets B = floor(nm/f) exactly. LMF and HMF get a whole
- * number of rank steps r(n+m): with floor(B/(n+m)) each, a few large matrices (an
- * Embedding with n+m = 4064, say) can overshoot the factor by 5% and more, so the
- * rounding error is carried from matrix to matrix (error diffusion) and each rank is
- * rounded to the nearest step. The cumulative total then never strays from the target
- * by more than half a step. LMF and HMF share the plan, so HMF's k = 0 candidate is
- * exactly LMF's factorization and HMF's error never exceeds LMF's.
+ * number of rank steps r(n+m), r = B/(n+m) rounded to the nearest step: floor() alone
+ * lets a few large matrices (an Embedding with n+m = 4064, say) overshoot the factor
+ * by 5% and more. When the running total still drifts more than 2% from the target,
+ * the next rank is chosen to cancel the drift. LMF and HMF share the plan, so HMF's
+ * k = 0 candidate is exactly LMF's factorization and HMF's error never exceeds LMF's.
  */
 export function planBudgets(ms: readonly Budgeted[], factor: number, method: MethodName): MatrixPlan[] {
   let wanted = 0;
@@ -52,8 +54,10 @@ export function planBudgets(ms: readonly Budgeted[], factor: number, method: Met
     const step = m.rows + m.cols;
     const full = m.rows * m.cols;
     wanted += full / factor;
+    let rank = Math.round(full / factor / step);
+    if (Math.abs(planned + rank * step - wanted) > DRIFT_TOLERANCE * wanted) rank = Math.round((wanted - planned) / step);
     const maxRank = Math.ceil(full / step) - 1; // r(n+m) < nm: never store more than the matrix
-    const rank = Math.min(maxRank, Math.max(1, Math.round((wanted - planned) / step)));
+    rank = Math.min(maxRank, Math.max(1, rank));
     planned += rank * step;
     return { budget: rank * step, reason: null };
   });
