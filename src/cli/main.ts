@@ -27,7 +27,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      // Help shown because no command was given: usage error, help already on stderr.
+      if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2;
       throw new UsageError(err.message.replace(/^error: /, ''), { cause: err });
     }
     throw err;
