@@ -1,0 +1,165 @@
+import { frobenius, selectColumns, type Matrix } from '../linalg/matrix.js';
+import { lowRankResidualSquared } from '../linalg/product.js';
+import { sketchSvd, truncatedSvd, truncateSvd, type Svd } from '../linalg/svd.js';
+import { HybridEstimator } from './estimate.js';
+import { checkBudget, factorsFromSvd, lmfRank } from './lmf.js';
+import type { HybridFactors, OutputSelection } from './types.js';
+
+export interface HmfOptions {
+  /** Seed of the randomized SVDs. */
+  seed: number;
+  /** Which outputs stay dense: the first k (`leading`, the paper) or the k worst served by a rank-r approximation. */
+  selection: OutputSelection;
+}
+
+/** Candidates evaluated per round of the (k, r) search. */
+const GRID = 8;
+/** The search stops refining once grid spacing is at most this fraction of the k range. */
+const RESOLUTION = 1 / 64;
+/**
+ * A candidate with k > 0 must cut the estimated error^2 of k = 0 by this fraction, else
+ * LMF is kept: the final SVD of K_R would cost a whole SVD for a negligible gain.
+ */
+const MIN_GAIN = 1e-3;
+
+/**
+ * The HMF rank with k dense outputs: floor((B - k n) / (n + m - k)), 0 if below 1.
+ * Decreases with k whenever B < n (n + m), so k = 0 (LMF) has the largest rank.
+ */
+export function hybridRank(n: number, m: number, budget: number, k: number): number {
+  if (k >= m) return 0;
+  const r = Math.floor((budget - k * n) / (n + m - k));
+  return r < 1 ? 0 : r;
+}
+
+/** A (k, r) choice with its estimated relative error squared. */
+export interface HybridCandidate {
+  readonly k: number;
+  readonly rank: number;
+  readonly dense: Int32Array;
+  readonly estimate: number;
+}
+
+/**
+ * The (k, r) minimising the estimated error within the budget (k from 0 to the
+ * largest k with r >= 1), by a shrinking grid search over k. `budget` < n m.
+ */
+export function chooseHybrid(est: HybridEstimator, budget: number, selection: OutputSelection): HybridCandidate | null {
+  const { n, m } = est;
+  if (hybridRank(n, m, budget, 0) === 0) return null;
+  let kMax = 0;
+  // r(k) decreases with k: binary search for the last k with r >= 1.
+  for (let lo = 0, hi = m - 1; lo <= hi; ) {
+    const mid = (lo + hi) >> 1;
+    if (hybridRank(n, m, budget, mid) >= 1) {
+      kMax = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  const seen = new Map<number, HybridCandidate>();
+  const evaluate = (k: number): HybridCandidate => {
+    let c = seen.get(k);
+    if (!c) {
+      const rank = hybridRank(n, m, budget, k);
+      const dense = est.denseSet(k, rank, selection);
+      c = { k, rank, dense, estimate: est.relativeError2(dense, rank) };
+      seen.set(k, c);
+    }
+    return c;
+  };
+  const better = (a: HybridCandidate, b: HybridCandidate): boolean => a.estimate < b.estimate || (a.estimate === b.estimate && a.k < b.k);
+  const base = evaluate(0);
+  let best = base;
+  let lo = 0;
+  let hi = kMax;
+  for (;;) {
+    const points =
+      hi - lo + 1 <= GRID
+        ? Array.from({ length: hi - lo + 1 }, (_, i) => lo + i)
+        : Array.from({ length: GRID }, (_, i) => lo + Math.round(((hi - lo) * i) / (GRID - 1)));
+    let bestAt = 0;
+    points.forEach((k, i) => {
+      const c = evaluate(k);
+      if (better(c, best)) best = c;
+      if (better(c, evaluate(points[bestAt]))) bestAt = i;
+    });
+    if (hi - lo + 1 <= GRID || (hi - lo) / (GRID - 1) <= Math.max(1, kMax * RESOLUTION)) break;
+    const nextLo = points[Math.max(0, bestAt - 1)];
+    const nextHi = points[Math.min(points.length - 1, bestAt + 1)];
+    if (nextLo === lo && nextHi === hi) break;
+    lo = nextLo;
+    hi = nextHi;
+  }
+  return best.estimate <= base.estimate * (1 - MIN_GAIN) ? best : base;
+}
+
+/**
+ * Hybrid Matrix Factorization (DESIGN.md §1): outputs D (k columns of K) kept
+ * exactly, the rest factorized at rank r, k n + r (n + m - k) <= budget, (k, r)
+ * chosen to minimise the error. One sketch SVD of K serves the LMF solution (k = 0,
+ * the same SVD lmf() computes) and the estimates of every candidate; one more
+ * truncated SVD of K_R gives the chosen candidate's factors. Its true error is
+ * compared with LMF's and the better one returned, so the result is never worse
+ * than lmf() with the same seed.
+ *
+ * Returns null when even k = 0 cannot reach the budget (r < 1), and when
+ * budget >= n m (factor <= 1: there is nothing to compress; the matrix stays dense).
+ */
+export function hmf(k: Matrix, budget: number, opts: HmfOptions): HybridFactors | null {
+  checkBudget(budget);
+  const { rows: n, cols: m } = k;
+  if (budget >= n * m) return null;
+  const r0 = lmfRank(n, m, budget);
+  if (r0 === 0) return null;
+  const sketch = sketchSvd(k, r0, { seed: opts.seed });
+  const lmfSolution = lowRankSolution(k, truncateSvd(sketch, r0));
+  const choice = chooseHybrid(new HybridEstimator(k, sketch), budget, opts.selection);
+  if (!choice || choice.k === 0) return lmfSolution;
+  const hybrid = hybridSolution(k, choice.dense, choice.rank, opts.seed);
+  return hybrid.error <= lmfSolution.error ? hybrid : lmfSolution;
+}
+
+/** k = 0: the LMF factors of `svd` as a hybrid with no dense outputs. */
+function lowRankSolution(k: Matrix, svd: Svd): HybridFactors {
+  const { p, q } = factorsFromSvd(svd);
+  const r = svd.s.length;
+  return {
+    kind: 'hmf',
+    rank: r,
+    k: 0,
+    denseOutputs: new Int32Array(0),
+    lowRankOutputs: Int32Array.from({ length: k.cols }, (_, j) => j),
+    dense: { rows: k.rows, cols: 0, data: new Float32Array(0) },
+    p,
+    q,
+    params: r * (k.rows + k.cols),
+    error: relativeError(k, lowRankResidualSquared(k, p, q)),
+  };
+}
+
+function hybridSolution(k: Matrix, dense: Int32Array, rank: number, seed: number): HybridFactors {
+  const isDense = new Uint8Array(k.cols);
+  for (const j of dense) isDense[j] = 1;
+  const lowRankOutputs = Int32Array.from({ length: k.cols }, (_, j) => j).filter((j) => !isDense[j]);
+  const kr = selectColumns(k, lowRankOutputs);
+  const { p, q } = factorsFromSvd(truncatedSvd(kr, rank, { seed }));
+  return {
+    kind: 'hmf',
+    rank,
+    k: dense.length,
+    denseOutputs: dense,
+    lowRankOutputs,
+    dense: selectColumns(k, dense),
+    p,
+    q,
+    params: dense.length * k.rows + rank * (k.rows + lowRankOutputs.length),
+    // The dense outputs are exact: the whole error is K_R's.
+    error: relativeError(k, lowRankResidualSquared(kr, p, q)),
+  };
+}
+
+/** sqrt(residual) / ||K||_F: the same expression as lowRankRelativeError, so lmf() and k = 0 agree bit for bit. */
+function relativeError(k: Matrix, residual2: number): number {
+  const norm = frobenius(k);
+  return norm === 0 ? 0 : Math.sqrt(residual2) / norm;
+}
