@@ -1,0 +1,198 @@
+import * as tf from '@tensorflow/tfjs';
+import { MatrixWeights, multiply, type FactorsConfig, type Initializer, type PreparedBlock } from './factors.js';
+
+/** The matrices' storage of a runtime recurrent layer (config keys). */
+export interface HmfFactorsArgs {
+  /** Input kernel: null (dense) or its factors. @default null */
+  kernelFactors?: FactorsConfig | null;
+  /** Recurrent kernel: null (dense) or its factors. @default null */
+  recurrentKernelFactors?: FactorsConfig | null;
+}
+
+type StockCell = ReturnType<typeof tf.layers.lstmCell> | ReturnType<typeof tf.layers.gruCell> | ReturnType<typeof tf.layers.simpleRNNCell>;
+type Activation = ReturnType<typeof tf.layers.lstmCell>['activation'];
+type Kwargs = Parameters<tf.layers.Layer['call']>[1];
+type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+
+/**
+ * A recurrent cell whose input projection x K + b is computed for the whole sequence
+ * before the loop (`projectInputs`), so each step only multiplies the state by the
+ * recurrent matrix, dense or factored. A stock cell of the same kind (never built)
+ * holds the configuration, so activations and config keys are exactly TF.js's.
+ */
+export abstract class HmfCell extends tf.layers.Layer {
+  abstract readonly stateSize: number | number[];
+  dropoutMask: tf.Tensor | null = null;
+  recurrentDropoutMask: tf.Tensor | null = null;
+  /** Prefix of the weight names when a wrapper owns the layer (e.g. `forward_lstm_1/`). */
+  weightPrefix = '';
+  readonly units: number;
+  readonly kernel: MatrixWeights;
+  readonly recurrentKernel: MatrixWeights;
+  protected bias: tf.LayerVariable | null = null;
+  protected recurrent: PreparedBlock[] | null = null;
+
+  protected constructor(
+    args: LayerArgs & HmfFactorsArgs,
+    protected readonly stock: StockCell,
+    gates: number,
+    recurrentBlocks: number[],
+  ) {
+    super(args);
+    this.units = stock.units;
+    this.kernel = new MatrixWeights('kernel', args.kernelFactors ?? null, gates * this.units);
+    this.recurrentKernel = new MatrixWeights('recurrent_kernel', args.recurrentKernelFactors ?? null, gates * this.units, recurrentBlocks);
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const inputDim = shape[shape.length - 1];
+    if (inputDim == null) throw new Error(`${this.name}: the input's last dimension must be known`);
+    const add = (name: string, s: number[], init: Initializer) => this.addWeight(`${this.weightPrefix}${name}`, s, 'float32', init, undefined, true);
+    this.kernel.build(add, inputDim, this.stock.kernelInitializer);
+    this.recurrentKernel.build(add, this.units, this.recurrentKernel.factors ? this.stock.kernelInitializer : this.stock.recurrentInitializer);
+    if (this.stock.useBias) this.bias = add('bias', [this.kernel.cols], this.stock.biasInitializer);
+    this.initBias();
+    this.built = true;
+  }
+
+  /** Hook for bias initialisation beyond the initializer (LSTM's unit forget bias). */
+  protected initBias(): void {}
+
+  /** x K + b for every step of `x` (batch, time, n) at once; input dropout when training. */
+  projectInputs(x: tf.Tensor, training: boolean): tf.Tensor3D {
+    const [batch, steps, n] = x.shape;
+    let xs = x;
+    if (training && this.stock.dropout > 0 && this.stock.dropout < 1) {
+      xs = tf.mul(x, tf.expandDims(tf.dropout(tf.ones([batch, n]), this.stock.dropout), 1));
+    }
+    let y = multiply(tf.reshape(xs, [batch * steps, n]), this.kernel.prepare()[0]);
+    if (this.bias) y = tf.add(y, this.bias.read());
+    return tf.reshape(y, [batch, steps, this.kernel.cols]);
+  }
+
+  /** Reads the recurrent weights once for the steps of one call. */
+  begin(training: boolean, batch: number): void {
+    this.recurrent = this.recurrentKernel.prepare();
+    const rate = this.stock.recurrentDropout;
+    this.recurrentDropoutMask = training && rate > 0 && rate < 1 ? tf.dropout(tf.ones([batch, this.units]), rate) : null;
+  }
+
+  end(): void {
+    this.recurrent = null;
+    this.recurrentDropoutMask = null;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor[] {
+    if (!this.recurrent) throw new Error(`${this.name}: the cell runs only inside its layer's call()`);
+    const rec = this.recurrent;
+    return tf.tidy(() => {
+      const [x, ...states] = inputs as tf.Tensor2D[];
+      const h = this.recurrentDropoutMask ? (tf.mul(states[0], this.recurrentDropoutMask) as tf.Tensor2D) : states[0];
+      return this.step(x, h, states, rec);
+    });
+  }
+
+  /** One step: `xk` is this step's x K + b, `h` the (dropped-out) previous output. Returns [output, ...new states]. */
+  protected abstract step(xk: tf.Tensor2D, h: tf.Tensor2D, states: tf.Tensor2D[], rec: PreparedBlock[]): tf.Tensor[];
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...this.stock.getConfig(),
+      kernelFactors: toConfig(this.kernel.factors),
+      recurrentKernelFactors: toConfig(this.recurrentKernel.factors),
+    };
+  }
+}
+
+function toConfig(f: FactorsConfig | null): tf.serialization.ConfigDict | null {
+  return f ? { rank: f.rank, denseRanges: f.denseRanges.map((r) => [...r]) } : null;
+}
+
+function act(a: Activation, x: tf.Tensor): tf.Tensor {
+  return a.apply(x);
+}
+
+export type HmfLSTMCellArgs = tf.LSTMCellLayerArgs & HmfFactorsArgs;
+
+export class HmfLSTMCell extends HmfCell {
+  static className = 'HmfLSTMCell';
+  readonly stateSize: number[];
+  private readonly lstm: ReturnType<typeof tf.layers.lstmCell>;
+
+  constructor(args: HmfLSTMCellArgs) {
+    const stock = tf.layers.lstmCell(args);
+    super(args, stock, 4, [4 * stock.units]);
+    this.lstm = stock;
+    this.stateSize = [this.units, this.units];
+  }
+
+  protected override initBias(): void {
+    if (!this.bias || !this.lstm.unitForgetBias) return;
+    const u = this.units;
+    const b = this.bias;
+    tf.tidy(() => {
+      const v = b.read();
+      b.write(tf.concat([tf.slice(v, 0, u), tf.ones([u]), tf.slice(v, 2 * u, 2 * u)]));
+    });
+  }
+
+  protected step(xk: tf.Tensor2D, h: tf.Tensor2D, states: tf.Tensor2D[], rec: PreparedBlock[]): tf.Tensor[] {
+    const z = tf.add(xk, multiply(h, rec[0]));
+    const [z0, z1, z2, z3] = tf.split(z, 4, 1);
+    const ra = this.lstm.recurrentActivation;
+    const i = act(ra, z0);
+    const f = act(ra, z1);
+    const c = tf.add(tf.mul(f, states[1]), tf.mul(i, act(this.lstm.activation, z2)));
+    const o = act(ra, z3);
+    const out = tf.mul(o, act(this.lstm.activation, c));
+    return [out, out, c];
+  }
+}
+
+export type HmfGRUCellArgs = tf.GRUCellLayerArgs & HmfFactorsArgs;
+
+export class HmfGRUCell extends HmfCell {
+  static className = 'HmfGRUCell';
+  readonly stateSize: number;
+  private readonly gru: ReturnType<typeof tf.layers.gruCell>;
+
+  constructor(args: HmfGRUCellArgs) {
+    // tf.layers.gruCell refuses resetAfter: true, which TF.js does not implement.
+    const stock = tf.layers.gruCell(args);
+    super(args, stock, 3, [2 * stock.units, stock.units]);
+    this.gru = stock;
+    this.stateSize = this.units;
+  }
+
+  protected step(xk: tf.Tensor2D, h: tf.Tensor2D, _states: tf.Tensor2D[], rec: PreparedBlock[]): tf.Tensor[] {
+    const [xZ, xR, xH] = tf.split(xk, 3, 1);
+    const [recZ, recR] = tf.split(multiply(h, rec[0]), 2, 1);
+    const ra = this.gru.recurrentActivation;
+    const z = act(ra, tf.add(xZ, recZ));
+    const r = act(ra, tf.add(xR, recR));
+    const hh = act(this.gru.activation, tf.add(xH, multiply(tf.mul(r, h) as tf.Tensor2D, rec[1])));
+    const out = tf.add(tf.mul(z, h), tf.mul(tf.sub(1, z), hh));
+    return [out, out];
+  }
+}
+
+export type HmfSimpleRNNCellArgs = tf.SimpleRNNCellLayerArgs & HmfFactorsArgs;
+
+export class HmfSimpleRNNCell extends HmfCell {
+  static className = 'HmfSimpleRNNCell';
+  readonly stateSize: number;
+  private readonly simple: ReturnType<typeof tf.layers.simpleRNNCell>;
+
+  constructor(args: HmfSimpleRNNCellArgs) {
+    const stock = tf.layers.simpleRNNCell(args);
+    super(args, stock, 1, [stock.units]);
+    this.simple = stock;
+    this.stateSize = this.units;
+  }
+
+  protected step(xk: tf.Tensor2D, h: tf.Tensor2D, _states: tf.Tensor2D[], rec: PreparedBlock[]): tf.Tensor[] {
+    const out = act(this.simple.activation, tf.add(xk, multiply(h, rec[0])));
+    return [out, out];
+  }
+}

@@ -1,0 +1,180 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * How a runtime recurrent layer stores one of its matrices K (n x m): config
+ * `kernelFactors` / `recurrentKernelFactors`. `null` is the dense matrix (weight
+ * `<role>`). Otherwise the outputs in `denseRanges` are kept exactly in
+ * `<role>_dense` (n x k, absent when k = 0) and the others are `<role>_p` (n x r)
+ * times `<role>_q` (r x (m - k)); both parts list their outputs in ascending order.
+ */
+export interface FactorsConfig {
+  rank: number;
+  /** Outputs kept dense, as ascending, disjoint [start, end) ranges; empty for LMF. */
+  denseRanges: number[][];
+}
+
+/** A matrix's outputs split into its dense and low-rank parts (plain numbers, no tensors). */
+export interface FactorLayout {
+  rank: number;
+  cols: number;
+  dense: Int32Array;
+  lowRank: Int32Array;
+}
+
+/**
+ * One contiguous block of outputs [start, end) of a factored matrix: its dense outputs are
+ * columns [denseFrom, denseTo) of `<role>_dense`, its low-rank outputs columns
+ * [lowFrom, lowTo) of `<role>_q`. `gather[j]` is the position of output start + j in
+ * [dense part | low-rank part]; null when that is already the order.
+ */
+export interface BlockLayout {
+  denseFrom: number;
+  denseTo: number;
+  lowFrom: number;
+  lowTo: number;
+  gather: Int32Array | null;
+}
+
+/** Reads and checks a FactorsConfig for a matrix with `cols` outputs. */
+export function factorLayout(f: FactorsConfig, cols: number, what: string): FactorLayout {
+  if (!Number.isInteger(f.rank) || f.rank < 1) throw new Error(`${what}: expected a rank >= 1, found ${f.rank}`);
+  const isDense = new Uint8Array(cols);
+  let last = 0;
+  for (const range of f.denseRanges) {
+    const [start, end] = range;
+    if (range.length !== 2 || !Number.isInteger(start) || !Number.isInteger(end) || start < last || end <= start || end > cols) {
+      throw new Error(`${what}: dense range [${range.join(', ')}] is not an ascending range inside [0, ${cols})`);
+    }
+    isDense.fill(1, start, end);
+    last = end;
+  }
+  const dense: number[] = [];
+  const lowRank: number[] = [];
+  for (let j = 0; j < cols; j++) (isDense[j] ? dense : lowRank).push(j);
+  if (lowRank.length === 0) throw new Error(`${what}: every output is dense; store the matrix dense (factors null)`);
+  return { rank: f.rank, cols, dense: Int32Array.from(dense), lowRank: Int32Array.from(lowRank) };
+}
+
+/** Ascending column indices as [start, end) ranges. */
+export function toRanges(columns: ArrayLike<number>): number[][] {
+  const ranges: number[][] = [];
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i];
+    const lastRange = ranges[ranges.length - 1];
+    if (lastRange && lastRange[1] === c) lastRange[1] = c + 1;
+    else ranges.push([c, c + 1]);
+  }
+  return ranges;
+}
+
+export function blockLayout(layout: FactorLayout, start: number, end: number): BlockLayout {
+  const denseFrom = countBelow(layout.dense, start);
+  const denseTo = countBelow(layout.dense, end);
+  const lowFrom = countBelow(layout.lowRank, start);
+  const lowTo = countBelow(layout.lowRank, end);
+  const gather = new Int32Array(end - start);
+  for (let i = denseFrom; i < denseTo; i++) gather[layout.dense[i] - start] = i - denseFrom;
+  for (let i = lowFrom; i < lowTo; i++) gather[layout.lowRank[i] - start] = denseTo - denseFrom + i - lowFrom;
+  return { denseFrom, denseTo, lowFrom, lowTo, gather: gather.every((v, j) => v === j) ? null : gather };
+}
+
+function countBelow(sorted: Int32Array, value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A TF.js weight initializer (the class is not exported by name). */
+export type Initializer = ReturnType<typeof tf.initializers.ones>;
+
+/** A layer's addWeight (protected in TF.js), bound by the cell that owns the weights. */
+export type AddWeight = (name: string, shape: number[], initializer: Initializer) => tf.LayerVariable;
+
+/** The tensors one block of a matrix is multiplied with during one call of the layer. */
+export interface PreparedBlock {
+  full: tf.Tensor2D | null;
+  dense: tf.Tensor2D | null;
+  p: tf.Tensor2D | null;
+  q: tf.Tensor2D | null;
+  gather: tf.Tensor1D | null;
+}
+
+/**
+ * The weights of one matrix of a runtime layer, dense or factored, split into column
+ * blocks that the cell multiplies separately (GRU: [z r] and [h]).
+ */
+export class MatrixWeights {
+  readonly layout: FactorLayout | null;
+  private readonly blocks: { start: number; end: number; layout: BlockLayout | null }[];
+  private full: tf.LayerVariable | null = null;
+  private dense: tf.LayerVariable | null = null;
+  private p: tf.LayerVariable | null = null;
+  private q: tf.LayerVariable | null = null;
+
+  constructor(
+    readonly role: string,
+    readonly factors: FactorsConfig | null,
+    readonly cols: number,
+    blockWidths: number[] = [cols],
+  ) {
+    this.layout = factors ? factorLayout(factors, cols, role) : null;
+    let start = 0;
+    this.blocks = blockWidths.map((w) => {
+      const block = { start, end: start + w, layout: this.layout ? blockLayout(this.layout, start, start + w) : null };
+      start += w;
+      return block;
+    });
+  }
+
+  /** Creates the weights for `rows` inputs (called from the cell's build()). */
+  build(add: AddWeight, rows: number, initializer: Initializer): void {
+    if (!this.layout) {
+      this.full = add(this.role, [rows, this.cols], initializer);
+      return;
+    }
+    const { dense, lowRank, rank } = this.layout;
+    if (dense.length > 0) this.dense = add(`${this.role}_dense`, [rows, dense.length], initializer);
+    this.p = add(`${this.role}_p`, [rows, rank], initializer);
+    this.q = add(`${this.role}_q`, [rank, lowRank.length], initializer);
+  }
+
+  /** Reads the weights and cuts them into blocks; the tensors belong to the caller's tidy scope. */
+  prepare(): PreparedBlock[] {
+    return this.blocks.map((b) => {
+      const single = this.blocks.length === 1;
+      if (this.full) {
+        const w = this.full.read() as tf.Tensor2D;
+        return { full: single ? w : tf.slice(w, [0, b.start], [-1, b.end - b.start]), dense: null, p: null, q: null, gather: null };
+      }
+      const l = b.layout as BlockLayout;
+      const cut = (v: tf.LayerVariable | null, from: number, to: number): tf.Tensor2D | null => {
+        if (!v || to <= from) return null;
+        const w = v.read() as tf.Tensor2D;
+        return from === 0 && to === w.shape[1] ? w : tf.slice(w, [0, from], [-1, to - from]);
+      };
+      const q = cut(this.q, l.lowFrom, l.lowTo);
+      return {
+        full: null,
+        dense: cut(this.dense, l.denseFrom, l.denseTo),
+        p: q ? (this.p?.read() as tf.Tensor2D) : null,
+        q,
+        gather: l.gather ? tf.tensor1d(l.gather, 'int32') : null,
+      };
+    });
+  }
+}
+
+/** x K for one block: x P once, then Q for all its low-rank outputs, joined with the dense part in output order. */
+export function multiply(x: tf.Tensor2D, b: PreparedBlock): tf.Tensor2D {
+  if (b.full) return tf.matMul(x, b.full);
+  const parts: tf.Tensor2D[] = [];
+  if (b.dense) parts.push(tf.matMul(x, b.dense));
+  if (b.q && b.p) parts.push(tf.matMul(tf.matMul(x, b.p), b.q));
+  const joined = parts.length === 1 ? parts[0] : tf.concat2d(parts, 1);
+  return b.gather ? tf.gather(joined, b.gather, 1) : joined;
+}
