@@ -4,18 +4,15 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { initBackend, type BackendName } from './backend.js';
 import { ModelFormatError, QualityGateError, TargetUnreachableError, UsageError } from './errors.js';
-import { encodeModel, modelBytes, readModel, toArtifacts, writeFiles, type ModelFile, type Weight } from './io/index.js';
-import { compareOutputs } from './measure/fidelity.js';
+import { checkOutDir, encodeModel, modelBytes, readModel, writeFiles, type ModelFile, type Weight } from './io/index.js';
+import { compareOutputs, type OutputFidelity } from './measure/fidelity.js';
 import { compareLatency } from './measure/latency.js';
-import { inputSignatures, makeProbes } from './measure/probes.js';
-import { layersRunnable } from './measure/runnable.js';
-import { hmf, lmf, pruneGlobal, pruneLayer } from './methods/index.js';
-import type { Compressed, MethodName, OutputSelection } from './methods/types.js';
-import { emittedOrder, WeightEdits } from './model/order.js';
-import { rewriteLayers, type MatrixRewrite } from './model/rewrite.js';
-import { scanTargets, type TargetMatrix } from './model/targets.js';
-import { parseLayersTopology, serializeLayersTopology } from './model/topology.js';
-import { isValidFactor, planBudgets, totalBudget } from './plan/budget.js';
+import { makeProbes } from './measure/probes.js';
+import type { MethodName, OutputSelection } from './methods/types.js';
+import { layersAdapter, type ModelAdapter } from './model/adapter.js';
+import { WeightEdits } from './model/order.js';
+import { isValidFactor } from './plan/budget.js';
+import { executePlan } from './plan/execute.js';
 import { REPORT_SCHEMA_VERSION, type MatrixReport, type Report } from './report/schema.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -68,123 +65,44 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   const started = performance.now();
   const opts = resolveOptions(modelPath, options);
   const progress = options.onProgress ?? (() => {});
+  await checkOutDir(opts.out, opts.force);
   const backend = await initBackend(options.backend);
-
-  progress(`reading ${modelPath}`);
-  const model = await readModel(modelPath);
-  if (model.format !== 'layers-model') {
-    throw new ModelFormatError(`${model.path}: graph models cannot be compressed yet (format "${model.format}"); only layers models`);
-  }
-  const graph = parseLayersTopology(model.json.modelTopology, model.path);
-  const scan = scanTargets(graph, model.weights, opts.minParams);
-  const edits = new WeightEdits(model.weights);
-  const rewrites: MatrixRewrite[] = [];
-  const rows: MatrixReport[] = [];
-
-  const globalPrune =
-    opts.method === 'prune' && opts.scope === 'global'
-      ? pruneGlobal(scan.targets.map((t) => edits.matrix(t.weight)), totalBudget(scan.targets, opts.factor))
-      : null;
-
-  const plans = planBudgets(scan.targets, opts.factor, opts.method);
-  for (const [i, target] of scan.targets.entries()) {
-    progress(`${opts.method} ${target.layer} (${target.rows}x${target.cols}) ${i + 1}/${scan.targets.length}`);
+  const phases: Record<string, number> = {};
+  const phase = async <T>(name: string, run: () => T | Promise<T>): Promise<T> => {
     const t0 = performance.now();
-    const k = edits.matrix(target.weight);
-    const { budget, reason } = plans[i];
-    let result: Compressed | null = null;
-    let note: string | null = reason;
-    let selection: OutputSelection | null = null;
-    if (globalPrune) {
-      result = globalPrune[i];
-    } else if (budget !== null) {
-      const seed = matrixSeed(opts.seed, target.weight);
-      if (opts.method === 'lmf') {
-        result = lmf(k, budget, { seed });
-      } else if (opts.method === 'hmf') {
-        selection = target.orderAbsorbers === null ? 'leading' : opts.selection;
-        if (selection !== opts.selection) {
-          note = 'residual selection needs a consumer that can absorb the output order; used leading';
-        }
-        result = hmf(k, budget, { seed, selection });
-      } else {
-        result = pruneLayer(k, budget);
-      }
-      if (result === null) note = `cannot reach factor ${opts.factor} with ${opts.method}`;
+    try {
+      return await run();
+    } finally {
+      phases[name] = (phases[name] ?? 0) + (performance.now() - t0) / 1000;
     }
-
-    if (result?.kind === 'prune') {
-      edits.set(target.weight, result.pruned.data);
-    } else if (result) {
-      rewrites.push({ target, result });
-      const order = result.kind === 'hmf' && result.k > 0 ? emittedOrder(result.denseOutputs, result.lowRankOutputs) : null;
-      if (order) {
-        if (target.orderAbsorbers === null) throw new Error(`internal: ${target.layer} emits a new output order but nothing absorbs it`);
-        for (const absorber of target.orderAbsorbers) edits.permuteRows(absorber, order);
-      }
-    }
-    rows.push(matrixRow(target, result, selection, note, (performance.now() - t0) / 1000));
-  }
-
-  const rewritten = rewriteLayers(graph, model.weights, rewrites, edits.changed());
-  const compressed: ModelFile = {
-    ...model,
-    json: { ...model.json, modelTopology: serializeLayersTopology(model.json.modelTopology, rewritten.graph) },
-    weights: rewritten.weights,
   };
 
-  const totals = computeTotals(model.weights, compressed.weights, rows);
-  checkFactor(totals.targeted, rows, opts.factor);
+  progress(`reading ${modelPath}`);
+  const model = await phase('read', () => readModel(modelPath));
+  const adapter = await phase('read', () => adapterFor(model, opts.minParams));
+  const executed = await phase('factorize', () => executePlan(adapter.targets, new WeightEdits(model.weights), opts, progress));
+  const compressed = await phase('rewrite', () => adapter.rewrite(executed.rewrites, executed.changed));
+  const totals = computeTotals(model.weights, compressed.weights, executed.rows);
+  checkFactor(totals.targeted, executed.rows, opts.factor);
+  const files = await phase('encode', () => encodeModel(compressed));
 
   progress('measuring fidelity');
-  const files = encodeModel(compressed);
-  const originalLayers = await tf.loadLayersModel(tf.io.fromMemory(toArtifacts(model)));
-  const signatures = inputSignatures(originalLayers);
-  const original = layersRunnable(originalLayers);
-  const smaller = layersRunnable(await tf.loadLayersModel(tf.io.fromMemory(toArtifacts(compressed))));
-  const probes = makeProbes(signatures, opts.probes, opts.seed);
-  const fidelity = compareOutputs(original, smaller, probes);
-  tf.dispose(probes);
-
-  let latency: Report['latency'] = null;
-  if (opts.bench) {
-    const batches = [];
-    for (const batch of LATENCY_BATCHES) {
-      progress(`timing batch ${batch}`);
-      const inputs = makeProbes(signatures, batch, opts.seed + batch);
-      batches.push(compareLatency(original, smaller, inputs, batch, { runs: opts.runs }));
-      tf.dispose(inputs);
-    }
-    latency = { runs: opts.runs, batches };
-  }
-  original.dispose();
-  smaller.dispose();
-
+  const measured = await phase('measure', () => measure(adapter, model, compressed, opts, progress));
   const before = await modelBytes(model.path);
   const after = sizeOf(files);
   const report: Report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'hmf', version: TOOL_VERSION },
     command: options.command ?? `compress ${modelPath}`,
-    model: { path: model.path, format: model.format, className: String((model.json.modelTopology as { class_name?: string }).class_name) },
+    model: { path: model.path, format: model.format, className: adapter.className },
     output: { path: opts.out, runtimeRequired: false },
-    options: {
-      method: opts.method,
-      factor: opts.factor,
-      selection: opts.selection,
-      scope: opts.scope,
-      minParams: opts.minParams,
-      seed: opts.seed,
-    },
-    matrices: rows,
-    skipped: scan.skipped,
-    unknownLayers: scan.unknownLayers,
-    totals: {
-      ...totals,
-      bytes: { before, after, factorRaw: before.raw / after.raw, factorGzip: before.gzip / after.gzip },
-    },
-    latency,
-    fidelity: { probes: opts.probes, source: 'generated', outputs: fidelity },
+    options: { method: opts.method, factor: opts.factor, selection: opts.selection, scope: opts.scope, minParams: opts.minParams, seed: opts.seed },
+    matrices: executed.rows,
+    skipped: [...adapter.skipped],
+    unknownLayers: [...adapter.unknownLayers],
+    totals: { ...totals, bytes: { before, after, factorRaw: before.raw / after.raw, factorGzip: before.gzip / after.gzip } },
+    latency: measured.latency,
+    fidelity: { probes: opts.probes, source: 'generated', outputs: measured.fidelity },
     context: {
       backend,
       tfjsVersion: tf.version.tfjs,
@@ -192,6 +110,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
       cpu: `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}`,
       platform: `${process.platform}-${process.arch}`,
       wallSeconds: 0,
+      phases,
     },
   };
   checkGates(report, opts.maxError, opts.minAgreement);
@@ -201,6 +120,42 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   files.set('report.json', new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
   await writeFiles(files, opts.out, { force: opts.force });
   return { report, outDir: opts.out };
+}
+
+function adapterFor(model: ModelFile, minParams: number): ModelAdapter {
+  if (model.format !== 'layers-model') {
+    throw new ModelFormatError(`${model.path}: graph models cannot be compressed yet (format "${model.format}"); only layers models`);
+  }
+  return layersAdapter(model, minParams);
+}
+
+/** Fidelity on seeded probes, and latency (batch 1 and 32) unless --no-bench. */
+async function measure(
+  adapter: ModelAdapter,
+  model: ModelFile,
+  compressed: ModelFile,
+  opts: ResolvedOptions,
+  progress: (message: string) => void,
+): Promise<{ fidelity: OutputFidelity[]; latency: Report['latency'] }> {
+  const { runnable: original, signatures } = await adapter.load(model);
+  const { runnable: smaller } = await adapter.load(compressed);
+  try {
+    const probes = makeProbes(signatures, opts.probes, opts.seed);
+    const fidelity = compareOutputs(original, smaller, probes);
+    tf.dispose(probes);
+    if (!opts.bench) return { fidelity, latency: null };
+    const batches = [];
+    for (const batch of LATENCY_BATCHES) {
+      progress(`timing batch ${batch}`);
+      const inputs = makeProbes(signatures, batch, opts.seed + batch);
+      batches.push(compareLatency(original, smaller, inputs, batch, { runs: opts.runs }));
+      tf.dispose(inputs);
+    }
+    return { fidelity, latency: { runs: opts.runs, batches } };
+  } finally {
+    original.dispose();
+    smaller.dispose();
+  }
 }
 
 interface ResolvedOptions {
@@ -261,58 +216,6 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
 export function defaultOutDir(modelPath: string, method: string, factor: number): string {
   const folder = dirname(resolve(modelPath));
   return join(dirname(folder), `${basename(folder)}-${method}-x${factor}`);
-}
-
-/** A per-matrix seed that does not depend on the order the matrices are processed in. */
-function matrixSeed(seed: number, name: string): number {
-  let h = (2166136261 ^ seed) >>> 0;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619) >>> 0;
-  return h;
-}
-
-function matrixRow(
-  t: TargetMatrix,
-  result: Compressed | null,
-  selection: OutputSelection | null,
-  note: string | null,
-  seconds: number,
-): MatrixReport {
-  const n = t.rows;
-  const m = t.cols;
-  const before = n * m;
-  const macsBefore = t.role === 'embeddings' ? 0 : n * m;
-  const base = { layer: t.layer, role: t.role, weight: t.weight, shape: [n, m] as [number, number], paramsBefore: before, macsBefore, seconds };
-  if (result === null) {
-    return { ...base, method: 'dense', rank: null, denseOutputs: null, selection: null, sparsity: null, paramsAfter: before, macsAfter: macsBefore, relativeError: 0, note };
-  }
-  if (result.kind === 'prune') {
-    return {
-      ...base,
-      method: 'prune',
-      rank: null,
-      denseOutputs: null,
-      selection: null,
-      sparsity: 1 - result.params / before,
-      paramsAfter: result.params,
-      macsAfter: t.role === 'embeddings' ? 0 : result.params,
-      relativeError: result.error,
-      note,
-    };
-  }
-  const lowRankOut = result.kind === 'hmf' ? result.lowRankOutputs.length : m;
-  const macsAfter = t.role === 'embeddings' ? result.rank * lowRankOut : result.params;
-  return {
-    ...base,
-    method: result.kind,
-    rank: result.rank,
-    denseOutputs: result.kind === 'hmf' ? result.k : null,
-    selection: result.kind === 'hmf' ? selection : null,
-    sparsity: null,
-    paramsAfter: result.params,
-    macsAfter,
-    relativeError: result.error,
-    note,
-  };
 }
 
 function computeTotals(before: readonly Weight[], after: readonly Weight[], rows: readonly MatrixReport[]) {

@@ -1,6 +1,6 @@
 export type { ModelFile, ModelFormat, Quantization, QuantizeMode, StoredDtype, Weight, WriteOptions, WrittenModel } from './types.js';
 export { readModel } from './read.js';
-export { writeFiles, writeModel } from './write.js';
+export { checkOutDir, writeFiles, writeModel } from './write.js';
 export { DEFAULT_SHARD_BYTES, encodeModel } from './encode.js';
 export { modelBytes } from './size.js';
 export { fileLoader, fileSaver, toArtifacts } from './artifacts.js';

@@ -30,6 +30,14 @@ async function inspectOut(dir: string, force: boolean): Promise<'absent' | 'pres
   return 'present';
 }
 
+/**
+ * Fails early, before any work is done, when `outDir` could not be written:
+ * a non-empty folder without `force`, a file, or a symbolic link.
+ */
+export async function checkOutDir(outDir: string, force = false): Promise<void> {
+  await inspectOut(resolve(outDir), force);
+}
+
 function tempName(parent: string, base: string, tag: string): string {
   return join(parent, `.${base}.hmf-${tag}-${randomBytes(6).toString('hex')}`);
 }

@@ -76,5 +76,7 @@ export interface Report {
     cpu: string;
     platform: string;
     wallSeconds: number;
+    /** Seconds per pipeline phase: read, factorize, rewrite, encode, measure. */
+    phases: Record<string, number>;
   };
 }

@@ -1,0 +1,131 @@
+import { hmf, lmf, pruneGlobal, pruneLayer } from '../methods/index.js';
+import type { Compressed, MethodName, OutputSelection } from '../methods/types.js';
+import { emittedOrder, WeightEdits } from '../model/order.js';
+import type { MatrixRewrite } from '../model/rewrite.js';
+import type { TargetMatrix } from '../model/targets.js';
+import type { MatrixReport } from '../report/schema.js';
+import { planBudgets, totalBudget } from './budget.js';
+
+export interface ExecuteOptions {
+  method: MethodName;
+  factor: number;
+  selection: OutputSelection;
+  scope: 'layer' | 'global';
+  seed: number;
+}
+
+export interface Executed {
+  rows: MatrixReport[];
+  rewrites: MatrixRewrite[];
+  /** Weights that keep their shape but changed (pruned kernels, permuted consumer rows). */
+  changed: ReadonlyMap<string, Float32Array>;
+}
+
+/**
+ * Runs the method on every target, in model order, one matrix at a time. An HMF
+ * layer that emits its outputs in a new order has the consuming kernels' rows
+ * permuted before those are compressed in turn.
+ */
+export function executePlan(
+  targets: readonly TargetMatrix[],
+  edits: WeightEdits,
+  opts: ExecuteOptions,
+  progress: (message: string) => void = () => {},
+): Executed {
+  const rows: MatrixReport[] = [];
+  const rewrites: MatrixRewrite[] = [];
+  const plans = planBudgets(targets, opts.factor, opts.method);
+  const globalPrune =
+    opts.method === 'prune' && opts.scope === 'global'
+      ? pruneGlobal(targets.map((t) => edits.matrix(t.weight)), totalBudget(targets, opts.factor))
+      : null;
+
+  for (const [i, target] of targets.entries()) {
+    progress(`${opts.method} ${target.layer} (${target.rows}x${target.cols}) ${i + 1}/${targets.length}`);
+    const started = performance.now();
+    const { budget, reason } = plans[i];
+    let result: Compressed | null = null;
+    let note: string | null = reason;
+    let selection: OutputSelection | null = null;
+    if (globalPrune) {
+      result = globalPrune[i];
+    } else if (budget !== null) {
+      const k = edits.matrix(target.weight);
+      const seed = matrixSeed(opts.seed, target.weight);
+      if (opts.method === 'lmf') {
+        result = lmf(k, budget, { seed });
+      } else if (opts.method === 'hmf') {
+        selection = target.orderAbsorbers === null && opts.selection === 'residual' ? 'leading' : opts.selection;
+        if (selection !== opts.selection) note = 'residual selection needs a next layer that can absorb the output order; used leading';
+        result = hmf(k, budget, { seed, selection });
+      } else {
+        result = pruneLayer(k, budget);
+      }
+      if (result === null) note = `cannot reach factor ${opts.factor} with ${opts.method}`;
+    }
+
+    if (result?.kind === 'prune') {
+      edits.set(target.weight, result.pruned.data);
+    } else if (result) {
+      rewrites.push({ target, result });
+      const order = result.kind === 'hmf' && result.k > 0 ? emittedOrder(result.denseOutputs, result.lowRankOutputs) : null;
+      if (order) {
+        if (target.orderAbsorbers === null) throw new Error(`internal: ${target.layer} emits a new output order but nothing absorbs it`);
+        for (const absorber of target.orderAbsorbers) edits.permuteRows(absorber, order);
+      }
+    }
+    rows.push(matrixRow(target, result, selection, note, (performance.now() - started) / 1000));
+  }
+  return { rows, rewrites, changed: edits.changed() };
+}
+
+/** A per-matrix seed that does not depend on the order the matrices are processed in. */
+export function matrixSeed(seed: number, name: string): number {
+  let h = (2166136261 ^ seed) >>> 0;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619) >>> 0;
+  return h;
+}
+
+function matrixRow(
+  t: TargetMatrix,
+  result: Compressed | null,
+  selection: OutputSelection | null,
+  note: string | null,
+  seconds: number,
+): MatrixReport {
+  const n = t.rows;
+  const m = t.cols;
+  const before = n * m;
+  // An Embedding lookup costs no multiply-accumulates; its factorized form costs r per output.
+  const lookup = t.role === 'embeddings';
+  const base = { layer: t.layer, role: t.role, weight: t.weight, shape: [n, m] as [number, number], paramsBefore: before, macsBefore: lookup ? 0 : before, seconds };
+  const none = { rank: null, denseOutputs: null, selection: null, sparsity: null };
+  if (result === null) {
+    return { ...base, ...none, method: 'dense', paramsAfter: before, macsAfter: base.macsBefore, relativeError: 0, note };
+  }
+  if (result.kind === 'prune') {
+    return {
+      ...base,
+      ...none,
+      method: 'prune',
+      sparsity: 1 - result.params / before,
+      paramsAfter: result.params,
+      macsAfter: lookup ? 0 : result.params,
+      relativeError: result.error,
+      note,
+    };
+  }
+  const lowRankOutputs = result.kind === 'hmf' ? result.lowRankOutputs.length : m;
+  return {
+    ...base,
+    ...none,
+    method: result.kind,
+    rank: result.rank,
+    denseOutputs: result.kind === 'hmf' ? result.k : null,
+    selection: result.kind === 'hmf' ? selection : null,
+    paramsAfter: result.params,
+    macsAfter: lookup ? result.rank * lowRankOutputs : result.params,
+    relativeError: result.error,
+    note,
+  };
+}
