@@ -9,6 +9,19 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '
 /** Git-ignored cache for fetched tarballs. */
 export const cacheDir = join(repoRoot, '.cache');
 
+const NETWORK_ERROR = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|network/i;
+
+/** npm pack failed; `registryUnreachable` tells a network failure from others. */
+export class PackageFetchError extends Error {
+  constructor(
+    message: string,
+    readonly registryUnreachable: boolean,
+  ) {
+    super(message);
+    this.name = 'PackageFetchError';
+  }
+}
+
 /**
  * Fetches an npm package tarball with `npm pack` (never runs install scripts) and
  * extracts it into `<cacheDir>/<subdir>/<name>@<version>/`. Returns the folder
@@ -22,14 +35,22 @@ export function fetchPackage(spec: string, subdir = 'data'): string {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   try {
-    execFileSync('npm', ['pack', spec, '--pack-destination', work, '--silent', '--ignore-scripts'], {
+    execFileSync('npm', ['pack', spec, '--pack-destination', work, '--loglevel=error', '--ignore-scripts', '--fetch-retries=1'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 600_000,
     });
   } catch (err) {
     rmSync(work, { recursive: true, force: true });
-    const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim() ?? '';
-    throw new Error(`npm pack ${spec} failed (is the npm registry reachable?): ${stderr.split('\n').slice(-3).join(' ')}`);
+    const e = err as { stderr?: Buffer; code?: string; signal?: string };
+    const stderr = e.stderr?.toString().trim() ?? '';
+    const unreachable = e.signal === 'SIGTERM' || e.code === 'ETIMEDOUT' || NETWORK_ERROR.test(stderr);
+    const tail = stderr.split('\n').slice(0, 4).join(' ');
+    throw new PackageFetchError(
+      unreachable
+        ? `npm pack ${spec}: the npm registry is unreachable (${tail || 'timed out'})`
+        : `npm pack ${spec} failed: ${tail}`,
+      unreachable,
+    );
   }
   const tgz = readdirSync(work).find((f) => f.endsWith('.tgz'));
   if (!tgz) throw new Error(`npm pack ${spec} produced no .tgz in ${work}`);
