@@ -1,7 +1,8 @@
 import type { Weight } from '../io/index.js';
 import type { Matrix } from '../linalg/matrix.js';
 import type { Compressed, HybridFactors, LowRankFactors } from '../methods/types.js';
-import { findLayerWeight, type TargetMatrix } from './targets.js';
+import { isRecurrentTarget, rewriteRecurrent, unwrapTimeDistributed } from './recurrent.js';
+import { findLayerWeight, type SkippedMatrix, type TargetMatrix } from './targets.js';
 import { layerName, toFunctional, type InboundRef, type LayerJson, type LayersGraph } from './topology.js';
 
 /** One compressed matrix to write into the model. */
@@ -13,6 +14,15 @@ export interface MatrixRewrite {
 export interface RewrittenLayers {
   graph: LayersGraph;
   weights: Weight[];
+  /** The output uses hmf runtime layers (factored recurrent layers). */
+  runtimeRequired: boolean;
+  /** Compressed matrices the rewrite had to leave dense, with the reason. */
+  leftDense: SkippedMatrix[];
+}
+
+export interface RewriteOptions {
+  /** No hmf runtime layers in the output (--portable). @default false */
+  portable?: boolean;
 }
 
 /** Activations that act on each output on its own, so they may run on the parts before a join. */
@@ -36,10 +46,12 @@ export function rewriteLayers(
   weights: readonly Weight[],
   rewrites: readonly MatrixRewrite[],
   replaced: ReadonlyMap<string, Float32Array>,
+  options: RewriteOptions = {},
 ): RewrittenLayers {
-  const structural = rewrites.filter((r) => r.result.kind !== 'prune');
+  const structural = rewrites.filter((r) => r.result.kind !== 'prune' && !isRecurrentTarget(r.target));
   const needsBranches = structural.some((r) => r.result.kind === 'hmf' && r.result.k > 0);
-  let g: LayersGraph = needsBranches ? toFunctional(graph) : { ...graph, layers: [...graph.layers] };
+  const unwrapped = unwrapTimeDistributed(graph, rewrites);
+  let g: LayersGraph = needsBranches ? toFunctional(unwrapped) : { ...unwrapped, layers: [...unwrapped.layers] };
 
   const newWeights = new Map<string, Weight[]>();
   const dropped = new Set<string>();
@@ -49,6 +61,26 @@ export function rewriteLayers(
     g = { ...g, layers: [...g.layers.slice(0, index), ...layers, ...g.layers.slice(index + 1)] };
     newWeights.set(rw.target.weight, ws);
     for (const name of removed) dropped.add(name);
+  }
+
+  // Recurrent layers and Bidirectional: src/model/recurrent.ts, one call per layer.
+  let runtimeRequired = false;
+  const leftDense: SkippedMatrix[] = [];
+  const recurrent = rewrites.filter((r) => r.result.kind !== 'prune' && isRecurrentTarget(r.target));
+  if (recurrent.length > 0) {
+    const current = weights.map((w) => (replaced.has(w.name) ? { ...w, values: replaced.get(w.name) as Float32Array } : w));
+    for (const name of new Set(recurrent.map((r) => r.target.layer))) {
+      const index = g.layers.findIndex((l) => layerName(l) === name);
+      if (index < 0) throw new Error(`rewrite: layer ${name} not in the model`);
+      const group = recurrent.filter((r) => r.target.layer === name);
+      const rw = rewriteRecurrent(g.layers[index], group, current, { portable: options.portable, functional: g.kind === 'functional' });
+      g = { ...g, layers: [...g.layers.slice(0, index), ...rw.layers, ...g.layers.slice(index + 1)] };
+      const first = weights.find((w) => rw.replaces.includes(w.name));
+      if (first) newWeights.set(first.name, rw.weights);
+      for (const w of rw.replaces) if (w !== first?.name) dropped.add(w);
+      runtimeRequired ||= rw.runtimeRequired;
+      leftDense.push(...rw.leftDense);
+    }
   }
 
   const out: Weight[] = [];
@@ -62,7 +94,7 @@ export function rewriteLayers(
     const values = replaced.get(w.name);
     out.push(values ? { ...w, values } : w);
   }
-  return { graph: g, weights: out };
+  return { graph: g, weights: out, runtimeRequired, leftDense };
 }
 
 function expandLayer(
