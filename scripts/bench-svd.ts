@@ -7,7 +7,8 @@
  *   npx tsc -p tsconfig.json && node dist/scripts/bench-svd.js [--full] [--sweep]
  *
  * --full also runs ml-matrix on 1024x1024 (about 35 s); --sweep tries oversampling
- * and power-iteration settings.
+ * and power-iteration settings; --methods times lmf() against hmf() (both selections)
+ * on matrices where some outputs are noise, so HMF has something to find.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { matMul, lowRankRelativeError } from '../src/linalg/product.js';
 import type { Matrix } from '../src/linalg/matrix.js';
 import { gaussianArray } from '../src/linalg/random.js';
 import { exactSvd, truncatedSvd, type Svd } from '../src/linalg/svd.js';
+import { hmf, lmf } from '../src/methods/index.js';
 
 interface Case {
   rows: number;
@@ -83,10 +85,46 @@ function svdError(a: Matrix, svd: Svd): number {
   return lowRankRelativeError(a, { rows: a.rows, cols: r, data: us }, { rows: r, cols: a.cols, data: vt });
 }
 
+/** Decaying-spectrum matrix with every 50th output replaced by large noise. */
+function noisyOutputs(rows: number, cols: number, seed: number): Matrix {
+  const k = makeMatrix({ rows, cols, kind: 'decaying' }, seed);
+  const noise = gaussianArray(rows * cols, seed + 2);
+  let scale = 0;
+  for (let i = 0; i < k.data.length; i++) scale += k.data[i] * k.data[i];
+  scale = 3 * Math.sqrt(scale / k.data.length);
+  for (let j = 0; j < cols; j += 50) for (let i = 0; i < rows; i++) k.data[i * cols + j] = scale * noise[i * cols + j];
+  return k;
+}
+
+function benchMethods(): void {
+  for (const [rows, cols] of [
+    [512, 512],
+    [1024, 1024],
+    [650, 10000],
+    [10000, 650],
+  ]) {
+    const k = noisyOutputs(rows, cols, 3);
+    for (const factor of [2, 4, 8]) {
+      const budget = Math.floor((rows * cols) / factor);
+      const [l, tl] = time(() => lmf(k, budget, { seed: 1 }));
+      const line = [`${rows}x${cols} f=${factor}: lmf r=${l?.rank} err ${l?.error.toFixed(4)} ${tl.toFixed(2)} s`];
+      for (const selection of ['leading', 'residual'] as const) {
+        const [h, th] = time(() => hmf(k, budget, { seed: 1, selection }));
+        line.push(`hmf ${selection} k=${h?.k} r=${h?.rank} err ${h?.error.toFixed(4)} ${th.toFixed(2)} s (${(th / tl).toFixed(1)}x)`);
+      }
+      process.stdout.write(`${line.join(' | ')}\n`);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const args = new Set(process.argv.slice(2));
   const backend = await initBackend();
   process.stdout.write(`backend ${backend}\n`);
+  if (args.has('--methods')) {
+    benchMethods();
+    return;
+  }
   const cases: Case[] = [
     { rows: 256, cols: 256, kind: 'decaying' },
     { rows: 512, cols: 512, kind: 'decaying' },

@@ -91,6 +91,23 @@ describe('truncatedSvd (randomized)', () => {
     assert.ok(sameSvd(truncateSvd(sketch, 12), truncatedSvd(decaying, 12, opts)));
   });
 
+  for (const [rows, cols] of [
+    [300, 200],
+    [200, 300],
+  ]) {
+    it(`warm start (${rows}x${cols}) from a parent matrix's basis reaches the optimal error; too narrow a start is ignored`, () => {
+      const parent = spectral(rows, cols + 40, 12, (i) => 1 / Math.sqrt(i + 1));
+      const child = { rows, cols, data: new Float32Array(rows * cols) };
+      for (let i = 0; i < rows; i++) child.data.set(parent.data.subarray(i * (cols + 40) + 40, (i + 1) * (cols + 40)), i * cols);
+      const start = truncatedSvd(parent, 40, { seed: 3, method: 'randomized' }).u;
+      const warm = truncatedSvd(child, 25, { seed: 1, method: 'randomized', start, powerIterations: 3 });
+      const opt = optimalError(exactSvd(child).s, 25);
+      assert.ok(relativeDifference(child, reconstruct(warm.u, warm.s, warm.v)) <= opt * 1.01);
+      const narrow = truncatedSvd(child, 35, { seed: 1, method: 'randomized', start });
+      assert.ok(sameSvd(narrow, truncatedSvd(child, 35, { seed: 1, method: 'randomized' })));
+    });
+  }
+
   it('handles a zero matrix and rank 0', () => {
     const zero = { rows: 300, cols: 200, data: new Float32Array(300 * 200) };
     const svd = truncatedSvd(zero, 4, { seed: 1, method: 'randomized' });
