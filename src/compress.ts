@@ -9,8 +9,7 @@ import { compareOutputs, type OutputFidelity } from './measure/fidelity.js';
 import { compareLatency } from './measure/latency.js';
 import { makeProbes } from './measure/probes.js';
 import type { MethodName, OutputSelection } from './methods/types.js';
-import { layersAdapter, type ModelAdapter } from './model/adapter.js';
-import { WeightEdits } from './model/order.js';
+import { graphAdapter, layersAdapter, type ModelAdapter } from './model/adapter.js';
 import { isValidFactor } from './plan/budget.js';
 import { executePlan } from './plan/execute.js';
 import { REPORT_SCHEMA_VERSION, type MatrixReport, type Report } from './report/schema.js';
@@ -80,8 +79,8 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   progress(`reading ${modelPath}`);
   const model = await phase('read', () => readModel(modelPath));
   const adapter = await phase('read', () => adapterFor(model, opts.minParams));
-  const executed = await phase('factorize', () => executePlan(adapter.targets, new WeightEdits(model.weights), opts, progress));
-  const compressed = await phase('rewrite', () => adapter.rewrite(executed.rewrites, executed.changed));
+  const executed = await phase('factorize', () => executePlan(adapter.targets, (t) => adapter.matrix(t), adapter.edits, opts, progress));
+  const compressed = await phase('rewrite', () => adapter.rewrite(executed.rewrites));
   const totals = computeTotals(model.weights, compressed.weights, executed.rows);
   checkFactor(totals.targeted, executed.rows, opts.factor);
   const files = await phase('encode', () => encodeModel(compressed));
@@ -123,10 +122,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
 }
 
 function adapterFor(model: ModelFile, minParams: number): ModelAdapter {
-  if (model.format !== 'layers-model') {
-    throw new ModelFormatError(`${model.path}: graph models cannot be compressed yet (format "${model.format}"); only layers models`);
-  }
-  return layersAdapter(model, minParams);
+  return model.format === 'graph-model' ? graphAdapter(model, minParams) : layersAdapter(model, minParams);
 }
 
 /** Fidelity on seeded probes, and latency (batch 1 and 32) unless --no-bench. */
@@ -140,18 +136,23 @@ async function measure(
   const { runnable: original, signatures } = await adapter.load(model);
   const { runnable: smaller } = await adapter.load(compressed);
   try {
-    const probes = makeProbes(signatures, opts.probes, opts.seed);
-    const fidelity = compareOutputs(original, smaller, probes);
-    tf.dispose(probes);
+    // A model that fixes its batch size is probed in batches of that size.
+    const fixedBatch = signatures.find((s) => s.batch !== undefined)?.batch;
+    const batches: tf.Tensor[][] = [];
+    for (let done = 0; done < opts.probes; done += fixedBatch ?? opts.probes) {
+      batches.push(makeProbes(signatures, fixedBatch ?? opts.probes, opts.seed + done));
+    }
+    const fidelity = compareOutputs(original, smaller, batches);
+    tf.dispose(batches.flat());
     if (!opts.bench) return { fidelity, latency: null };
-    const batches = [];
-    for (const batch of LATENCY_BATCHES) {
+    const latency = [];
+    for (const batch of fixedBatch ? [fixedBatch] : LATENCY_BATCHES) {
       progress(`timing batch ${batch}`);
       const inputs = makeProbes(signatures, batch, opts.seed + batch);
-      batches.push(compareLatency(original, smaller, inputs, batch, { runs: opts.runs }));
+      latency.push(compareLatency(original, smaller, inputs, batch, { runs: opts.runs }));
       tf.dispose(inputs);
     }
-    return { fidelity, latency: { runs: opts.runs, batches } };
+    return { fidelity, latency: { runs: opts.runs, batches: latency } };
   } finally {
     original.dispose();
     smaller.dispose();

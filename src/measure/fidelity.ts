@@ -12,59 +12,76 @@ export interface OutputFidelity {
   klDivergence: number | null;
 }
 
-/** Runs both models on the probes and compares every output. */
-export function compareOutputs(original: Runnable, compressed: Runnable, probes: readonly tf.Tensor[]): OutputFidelity[] {
-  const a = original.run(probes);
-  const b = compressed.run(probes);
-  try {
-    return a.map((ya, i) => fidelityOf(original.outputNames[i] ?? `output_${i}`, ya, b[i]));
-  } finally {
-    tf.dispose([...a, ...b]);
+/** Running sums for one output over several probe batches. */
+class OutputTally {
+  diff = 0;
+  norm = 0;
+  rows = 0;
+  agree = 0;
+  kl = 0;
+  probabilities = true;
+
+  add(x: Float32Array, y: Float32Array, width: number): void {
+    for (let i = 0; i < x.length; i++) {
+      this.diff += (x[i] - y[i]) ** 2;
+      this.norm += x[i] ** 2;
+    }
+    const rows = x.length / width;
+    this.probabilities &&= width > 1 && isDistribution(x, width);
+    for (let r = 0; r < rows; r++) {
+      const o = r * width;
+      let ia = 0;
+      let ib = 0;
+      for (let j = 1; j < width; j++) {
+        if (x[o + j] > x[o + ia]) ia = j;
+        if (y[o + j] > y[o + ib]) ib = j;
+      }
+      if (ia === ib) this.agree++;
+      for (let j = 0; j < width; j++) {
+        const p = x[o + j];
+        if (p > 0) this.kl += p * Math.log(p / Math.max(y[o + j], 1e-12));
+      }
+    }
+    this.rows += rows;
+  }
+
+  result(output: string): OutputFidelity {
+    return {
+      output,
+      relativeError: this.norm > 0 ? Math.sqrt(this.diff / this.norm) : Math.sqrt(this.diff),
+      top1Agreement: this.rows > 0 ? this.agree / this.rows : 1,
+      klDivergence: this.probabilities && this.rows > 0 ? this.kl / this.rows : null,
+    };
   }
 }
 
-function fidelityOf(output: string, ya: tf.Tensor, yb: tf.Tensor): OutputFidelity {
-  const x = ya.dataSync() as Float32Array;
-  const y = yb.dataSync() as Float32Array;
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < x.length; i++) {
-    diff += (x[i] - y[i]) ** 2;
-    norm += x[i] ** 2;
-  }
-  const width = ya.shape[ya.shape.length - 1] ?? 1;
-  const rows = x.length / width;
-  let agree = 0;
-  let kl = 0;
-  let probabilities = width > 1;
-  for (let r = 0; r < rows && probabilities; r++) {
+/** Rows that are non-negative and sum to 1: a softmax output. */
+function isDistribution(x: Float32Array, width: number): boolean {
+  for (let o = 0; o < x.length; o += width) {
     let s = 0;
     for (let j = 0; j < width; j++) {
-      const v = x[r * width + j];
-      if (v < 0) probabilities = false;
-      s += v;
+      if (x[o + j] < 0) return false;
+      s += x[o + j];
     }
-    if (Math.abs(s - 1) > 1e-3) probabilities = false;
+    if (Math.abs(s - 1) > 1e-3) return false;
   }
-  for (let r = 0; r < rows; r++) {
-    let ia = 0;
-    let ib = 0;
-    for (let j = 1; j < width; j++) {
-      if (x[r * width + j] > x[r * width + ia]) ia = j;
-      if (y[r * width + j] > y[r * width + ib]) ib = j;
-    }
-    if (ia === ib) agree++;
-    if (probabilities) {
-      for (let j = 0; j < width; j++) {
-        const p = x[r * width + j];
-        if (p > 0) kl += p * Math.log(p / Math.max(y[r * width + j], 1e-12));
-      }
+  return true;
+}
+
+/** Runs both models on each batch of probes (one tensor per input) and compares every output. */
+export function compareOutputs(original: Runnable, compressed: Runnable, batches: readonly (readonly tf.Tensor[])[]): OutputFidelity[] {
+  const tallies: OutputTally[] = [];
+  for (const probes of batches) {
+    const a = original.run(probes);
+    const b = compressed.run(probes);
+    try {
+      a.forEach((ya, i) => {
+        tallies[i] ??= new OutputTally();
+        tallies[i].add(ya.dataSync() as Float32Array, b[i].dataSync() as Float32Array, ya.shape[ya.shape.length - 1] ?? 1);
+      });
+    } finally {
+      tf.dispose([...a, ...b]);
     }
   }
-  return {
-    output,
-    relativeError: norm > 0 ? Math.sqrt(diff / norm) : Math.sqrt(diff),
-    top1Agreement: rows > 0 ? agree / rows : 1,
-    klDivergence: probabilities ? kl / rows : null,
-  };
+  return tallies.map((t, i) => t.result(original.outputNames[i] ?? `output_${i}`));
 }

@@ -12,6 +12,8 @@ export interface InputSignature {
   dtype: 'float32' | 'int32';
   /** Token ids in [1, vocab) when the input feeds an Embedding layer. */
   vocab?: number;
+  /** The one batch size the model accepts, when it fixes it. */
+  batch?: number;
 }
 
 /** The inputs of a loaded model, as DESIGN.md §4 probes them. */

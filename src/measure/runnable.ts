@@ -18,3 +18,15 @@ export function layersRunnable(model: tf.LayersModel): Runnable {
     dispose: () => model.dispose(),
   };
 }
+
+export function graphRunnable(model: tf.GraphModel): Runnable {
+  return {
+    outputNames: model.outputNodes,
+    run(inputs) {
+      const y = model.predict(inputs.length === 1 ? inputs[0] : [...inputs]);
+      if (y instanceof tf.Tensor) return [y];
+      return Array.isArray(y) ? y : model.outputNodes.map((n) => y[n]);
+    },
+    dispose: () => model.dispose(),
+  };
+}

@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { toArtifacts, type ModelFile } from '../io/index.js';
+import type { Matrix } from '../linalg/matrix.js';
 import { inputSignatures, type InputSignature } from '../measure/probes.js';
-import { layersRunnable, type Runnable } from '../measure/runnable.js';
+import { graphRunnable, layersRunnable, type Runnable } from '../measure/runnable.js';
+import { graphInputSignatures, graphKernel, rewriteGraph, scanGraph, type GraphTarget } from './graph/index.js';
+import { WeightEdits } from './order.js';
 import { rewriteLayers, type MatrixRewrite } from './rewrite.js';
 import { scanTargets, type SkippedMatrix, type TargetMatrix } from './targets.js';
 import { parseLayersTopology, serializeLayersTopology } from './topology.js';
@@ -12,8 +15,12 @@ export interface ModelAdapter {
   readonly targets: readonly TargetMatrix[];
   readonly skipped: readonly SkippedMatrix[];
   readonly unknownLayers: readonly { layer: string; className: string }[];
-  /** The compressed model: structural rewrites plus weights whose values changed. */
-  rewrite(rewrites: readonly MatrixRewrite[], changed: ReadonlyMap<string, Float32Array>): ModelFile;
+  /** Current weights, as edited so far (an HMF layer's consumers get permuted rows). */
+  readonly edits: WeightEdits;
+  /** K (n x m, y = x K) of a target as it stands now. */
+  matrix(target: TargetMatrix): Matrix;
+  /** The compressed model: the rewrites plus the edited weights. */
+  rewrite(rewrites: readonly MatrixRewrite[]): ModelFile;
   /** Loads a model of this format into TF.js (in memory) for measurement. */
   load(model: ModelFile): Promise<{ runnable: Runnable; signatures: InputSignature[] }>;
 }
@@ -23,16 +30,44 @@ export function layersAdapter(model: ModelFile, minParams: number): ModelAdapter
   const graph = parseLayersTopology(model.json.modelTopology, model.path);
   const scan = scanTargets(graph, model.weights, minParams);
   const topology = model.json.modelTopology as { class_name?: string; model_config?: { class_name?: string } };
+  const edits = new WeightEdits(model.weights);
   return {
     className: String(topology.model_config?.class_name ?? topology.class_name),
     ...scan,
-    rewrite(rewrites, changed) {
-      const out = rewriteLayers(graph, model.weights, rewrites, changed);
+    edits,
+    matrix: (t) => edits.matrix(t.weight),
+    rewrite(rewrites) {
+      const out = rewriteLayers(graph, model.weights, rewrites, edits.changed());
       return { ...model, json: { ...model.json, modelTopology: serializeLayersTopology(model.json.modelTopology, out.graph) }, weights: out.weights };
     },
     async load(m) {
       const loaded = await tf.loadLayersModel(tf.io.fromMemory(toArtifacts(m)));
       return { runnable: layersRunnable(loaded), signatures: inputSignatures(loaded) };
+    },
+  };
+}
+
+/** The adapter for TF.js graph models (MatMul-like nodes with 2-D Const weights). */
+export function graphAdapter(model: ModelFile, minParams: number): ModelAdapter {
+  const scan = scanGraph(model, minParams);
+  return {
+    className: 'GraphModel',
+    targets: scan.targets.map((t) => ({ ...t, restoresOrder: true })),
+    skipped: scan.skipped,
+    unknownLayers: scan.unknownOps,
+    edits: new WeightEdits(model.weights),
+    matrix: (t) => graphKernel(model, t as GraphTarget),
+    rewrite: (rewrites) => rewriteGraph(model, rewrites.map((r) => ({ target: r.target as GraphTarget, result: r.result }))),
+    async load(m) {
+      const loaded = await tf.loadGraphModel(tf.io.fromMemory(toArtifacts(m)));
+      const signatures = graphInputSignatures(loaded).map((s) => ({
+        name: s.name,
+        shape: s.shape,
+        dtype: s.dtype === 'int32' ? ('int32' as const) : ('float32' as const),
+        ...(s.dtype === 'int32' ? { vocab: 2 } : {}),
+        ...(s.batch !== null ? { batch: s.batch } : {}),
+      }));
+      return { runnable: graphRunnable(loaded), signatures };
     },
   };
 }

@@ -1,6 +1,7 @@
 import { hmf, lmf, pruneGlobal, pruneLayer } from '../methods/index.js';
 import type { Compressed, MethodName, OutputSelection } from '../methods/types.js';
-import { emittedOrder, WeightEdits } from '../model/order.js';
+import type { Matrix } from '../linalg/matrix.js';
+import { emittedOrder, type WeightEdits } from '../model/order.js';
 import type { MatrixRewrite } from '../model/rewrite.js';
 import type { TargetMatrix } from '../model/targets.js';
 import type { MatrixReport } from '../report/schema.js';
@@ -17,8 +18,6 @@ export interface ExecuteOptions {
 export interface Executed {
   rows: MatrixReport[];
   rewrites: MatrixRewrite[];
-  /** Weights that keep their shape but changed (pruned kernels, permuted consumer rows). */
-  changed: ReadonlyMap<string, Float32Array>;
 }
 
 /**
@@ -28,6 +27,7 @@ export interface Executed {
  */
 export function executePlan(
   targets: readonly TargetMatrix[],
+  matrixOf: (target: TargetMatrix) => Matrix,
   edits: WeightEdits,
   opts: ExecuteOptions,
   progress: (message: string) => void = () => {},
@@ -37,7 +37,7 @@ export function executePlan(
   const plans = planBudgets(targets, opts.factor, opts.method);
   const globalPrune =
     opts.method === 'prune' && opts.scope === 'global'
-      ? pruneGlobal(targets.map((t) => edits.matrix(t.weight)), totalBudget(targets, opts.factor))
+      ? pruneGlobal(targets.map(matrixOf), totalBudget(targets, opts.factor))
       : null;
 
   for (const [i, target] of targets.entries()) {
@@ -50,12 +50,13 @@ export function executePlan(
     if (globalPrune) {
       result = globalPrune[i];
     } else if (budget !== null) {
-      const k = edits.matrix(target.weight);
+      const k = matrixOf(target);
       const seed = matrixSeed(opts.seed, target.weight);
       if (opts.method === 'lmf') {
         result = lmf(k, budget, { seed });
       } else if (opts.method === 'hmf') {
-        selection = target.orderAbsorbers === null && opts.selection === 'residual' ? 'leading' : opts.selection;
+        const orderFixed = target.orderAbsorbers === null && !target.restoresOrder;
+        selection = orderFixed && opts.selection === 'residual' ? 'leading' : opts.selection;
         if (selection !== opts.selection) note = 'residual selection needs a next layer that can absorb the output order; used leading';
         result = hmf(k, budget, { seed, selection });
       } else {
@@ -64,19 +65,17 @@ export function executePlan(
       if (result === null) note = `cannot reach factor ${opts.factor} with ${opts.method}`;
     }
 
-    if (result?.kind === 'prune') {
-      edits.set(target.weight, result.pruned.data);
-    } else if (result) {
+    if (result) {
       rewrites.push({ target, result });
       const order = result.kind === 'hmf' && result.k > 0 ? emittedOrder(result.denseOutputs, result.lowRankOutputs) : null;
-      if (order) {
+      if (order && !target.restoresOrder) {
         if (target.orderAbsorbers === null) throw new Error(`internal: ${target.layer} emits a new output order but nothing absorbs it`);
         for (const absorber of target.orderAbsorbers) edits.permuteRows(absorber, order);
       }
     }
     rows.push(matrixRow(target, result, selection, note, (performance.now() - started) / 1000));
   }
-  return { rows, rewrites, changed: edits.changed() };
+  return { rows, rewrites };
 }
 
 /** A per-matrix seed that does not depend on the order the matrices are processed in. */
