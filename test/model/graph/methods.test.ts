@@ -5,42 +5,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../../src/backend.js';
 import { readModel, type ModelFile } from '../../../src/io/index.js';
-import { matrix, type Matrix } from '../../../src/linalg/matrix.js';
+import type { Matrix } from '../../../src/linalg/matrix.js';
 import { hmf, lmf, pruneLayer } from '../../../src/methods/index.js';
 import type { Compressed } from '../../../src/methods/types.js';
 import { graphKernel, rewriteGraph, scanGraph } from '../../../src/model/graph/index.js';
 import { repoRoot } from '../../helpers.js';
-import { maxAbs, maxAbsDiff, nodesOf, runGraph } from './support.js';
+import { maxAbs, maxAbsDiff, nodesOf, reconstruct, runGraph, withKernels } from './support.js';
 
 /** The real methods on the graph fixture: the rewritten graph computes x K' with K' what the factors say. */
 
 const INPUT = 'hidden1_input';
 const OUTPUT = 'Identity:0';
-
-/** K' (n x m) that a compressed result stands for, computed in float64. */
-function reconstruct(result: Compressed, n: number, m: number): Matrix {
-  if (result.kind === 'prune') return result.pruned;
-  const out = new Float32Array(n * m);
-  const cols = result.kind === 'lmf' ? Int32Array.from({ length: m }, (_, j) => j) : result.lowRankOutputs;
-  const { p, q } = result;
-  if (result.rank > 0) {
-    for (let i = 0; i < n; i++) {
-      for (let c = 0; c < cols.length; c++) {
-        let s = 0;
-        for (let t = 0; t < p.cols; t++) s += p.data[i * p.cols + t] * q.data[t * q.cols + c];
-        out[i * m + cols[c]] = s;
-      }
-    }
-  }
-  if (result.kind === 'hmf') {
-    for (let i = 0; i < n; i++) for (const [c, j] of result.denseOutputs.entries()) out[i * m + j] = result.dense.data[i * result.k + c];
-  }
-  return matrix(n, m, out);
-}
-
-function withKernels(model: ModelFile, kernels: Map<string, Matrix>): ModelFile {
-  return { ...model, weights: model.weights.map((w) => (kernels.has(w.name) ? { ...w, values: kernels.get(w.name)?.data ?? w.values } : w)) };
-}
 
 function argmaxRows(v: Float32Array, classes: number): number[] {
   const out: number[] = [];

@@ -3,7 +3,7 @@ import type { ModelFile, Quantization, Weight } from '../../../src/io/index.js';
 import { toArtifacts } from '../../../src/io/index.js';
 import { matrix, selectColumns, type Matrix } from '../../../src/linalg/matrix.js';
 import { gaussianArray } from '../../../src/linalg/random.js';
-import type { HybridFactors, LowRankFactors, PrunedMatrix } from '../../../src/methods/types.js';
+import type { Compressed, HybridFactors, LowRankFactors, PrunedMatrix } from '../../../src/methods/types.js';
 import type { NodeDef } from '../../../src/model/graph/graphdef.js';
 import { activationNode, biasAddNode, constNode, fusedMatMulNode, matMulNode } from '../../../src/model/graph/nodes.js';
 
@@ -167,4 +167,38 @@ export function maxAbs(a: ArrayLike<number>): number {
 
 export function nodesOf(model: ModelFile): NodeDef[] {
   return (model.json.modelTopology as { node: NodeDef[] }).node;
+}
+
+/** K' (n x m) that a compressed result stands for, accumulated in float64. */
+export function reconstruct(result: Compressed, n: number, m: number): Matrix {
+  if (result.kind === 'prune') return result.pruned;
+  const out = new Float32Array(n * m);
+  const cols = result.kind === 'lmf' ? Int32Array.from({ length: m }, (_, j) => j) : result.lowRankOutputs;
+  const { p, q } = result;
+  if (result.rank > 0) {
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < cols.length; c++) {
+        let s = 0;
+        for (let t = 0; t < p.cols; t++) s += p.data[i * p.cols + t] * q.data[t * q.cols + c];
+        out[i * m + cols[c]] = s;
+      }
+    }
+  }
+  if (result.kind === 'hmf') {
+    for (let i = 0; i < n; i++) for (const [c, j] of result.denseOutputs.entries()) out[i * m + j] = result.dense.data[i * result.k + c];
+  }
+  return matrix(n, m, out);
+}
+
+/** The model with some kernels (by weight name, stored untransposed) replaced and stored as float32. */
+export function withKernels(model: ModelFile, kernels: ReadonlyMap<string, Matrix>): ModelFile {
+  return {
+    ...model,
+    weights: model.weights.map((w) => {
+      const k = kernels.get(w.name);
+      if (!k) return w;
+      const { quantization: _q, ...rest } = w;
+      return { ...rest, values: k.data };
+    }),
+  };
 }
