@@ -1,8 +1,9 @@
 import type { Weight } from '../io/index.js';
+import { isSequenceLayer, recurrentTargets } from './recurrent.js';
 import { consumersOf, layerName, outputLayerNames, type LayerJson, type LayersGraph } from './topology.js';
 
 /** What part of a layer a target matrix is. */
-export type TargetRole = 'kernel' | 'embeddings';
+export type TargetRole = 'kernel' | 'embeddings' | 'recurrent_kernel';
 
 /** A weight matrix that the methods may compress: n inputs x m outputs. */
 export interface TargetMatrix {
@@ -20,6 +21,18 @@ export interface TargetMatrix {
    * Null when the order is fixed (a model output, or a consumer that cannot absorb it).
    */
   orderAbsorbers: string[] | null;
+  /**
+   * Set when only LMF can be written for this matrix (HMF's dense outputs cannot be
+   * expressed, e.g. a recurrent input kernel under --portable): the reason for the report.
+   */
+  lowRankOnly?: string;
+  /** The rewrite itself restores the original output order (graph models gather it back). */
+  restoresOrder?: boolean;
+}
+
+export interface ScanOptions {
+  /** No hmf runtime layers allowed in the output (--portable). @default false */
+  portable?: boolean;
 }
 
 /** A 2-D weight that stays as it is, with the reason shown in the report. */
@@ -62,7 +75,7 @@ export function findLayerWeight(weights: readonly Weight[], layer: string, role:
 }
 
 /** Finds the Dense kernels and Embedding tables of a layers model and decides which to compress. */
-export function scanTargets(graph: LayersGraph, weights: readonly Weight[], minParams: number): TargetScan {
+export function scanTargets(graph: LayersGraph, weights: readonly Weight[], minParams: number, options: ScanOptions = {}): TargetScan {
   const byName = new Map(graph.layers.map((l) => [layerName(l), l]));
   const consumers = consumersOf(graph);
   const outputs = outputLayerNames(graph);
@@ -75,6 +88,15 @@ export function scanTargets(graph: LayersGraph, weights: readonly Weight[], minP
     if (!KNOWN_LAYERS.has(layer.class_name)) {
       unknownLayers.push({ layer: name, className: layer.class_name });
       continue;
+    }
+    if (isSequenceLayer(layer)) {
+      // Recurrent layers, Bidirectional, TimeDistributed(Dense): src/model/recurrent.ts.
+      const found = recurrentTargets(layer, weights, minParams, options);
+      if (found) {
+        targets.push(...found.targets);
+        skipped.push(...found.skipped);
+        continue;
+      }
     }
     const role: TargetRole | null = layer.class_name === 'Dense' ? 'kernel' : layer.class_name === 'Embedding' ? 'embeddings' : null;
     if (role === null) {
