@@ -46,7 +46,7 @@ export interface HybridCandidate {
  */
 export function chooseHybrid(est: HybridEstimator, budget: number, selection: OutputSelection): HybridCandidate | null {
   const { n, m } = est;
-  if (hybridRank(n, m, budget, 0) === 0) return null;
+  if (budget >= n * m || hybridRank(n, m, budget, 0) === 0) return null;
   let kMax = 0;
   // r(k) decreases with k: binary search for the last k with r >= 1.
   for (let lo = 0, hi = m - 1; lo <= hi; ) {
