@@ -32,8 +32,9 @@ export interface HybridFactors {
   readonly k: number;
   readonly denseOutputs: Int32Array;
   readonly lowRankOutputs: Int32Array;
+  /** n x k; n x 0 when k = 0 (the LMF solution, which hmf() returns when nothing beats it). */
   readonly dense: Matrix;
-  /** Absent when k = m (nothing factorized) or r = 0. */
+  /** Always present: hmf() returns r >= 1 or null (it never emits k = m). */
   readonly p: Matrix;
   readonly q: Matrix;
   /** Parameters stored: k*n + r*(n + m - k). */
