@@ -9,7 +9,8 @@ export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave' | null;
 /** A serialized runtime recurrent layer: `{className: 'HmfLSTM', config: {...}}`. */
 export interface SerializedRecurrent {
   className: string;
-  config: tf.serialization.ConfigDict;
+  /** The layer's config (HmfLSTMArgs, HmfGRUArgs or HmfSimpleRNNArgs, as getConfig() returns them). */
+  config: Record<string, unknown>;
 }
 
 export interface HmfBidirectionalArgs extends LayerArgs {
@@ -130,7 +131,7 @@ export class HmfBidirectional extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    const serialize = (l: HmfRNN) => ({ className: l.getClassName(), config: l.getConfig() });
+    const serialize = (l: HmfRNN): tf.serialization.ConfigDict => ({ className: l.getClassName(), config: l.getConfig() });
     return {
       ...super.getConfig(),
       mergeMode: this.mergeMode,
@@ -145,5 +146,5 @@ function instantiate(s: SerializedRecurrent | undefined, key: string): HmfRNN {
   if (!s || !cls) {
     throw new Error(`HmfBidirectional: ${key} must be one of ${Object.keys(RECURRENT_CLASSES).join(', ')}, found ${s?.className}`);
   }
-  return new cls({ ...s.config });
+  return new cls({ ...s.config } as tf.serialization.ConfigDict);
 }
