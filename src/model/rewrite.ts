@@ -34,7 +34,7 @@ const ELEMENTWISE_ACTIVATIONS = new Set([
 /**
  * Rewrites a layers model so that each target uses its compressed form, with stock
  * TF.js layers only (DESIGN.md §3):
- * - prune: the kernel's values are replaced;
+ * - prune: the kernel keeps its place with the pruned values;
  * - LMF: Dense -> Dense(r, no bias) -> Dense(m); Embedding -> Embedding(r) -> Dense(m, no bias);
  * - HMF: the dense outputs and the low-rank path run side by side and a Concatenate joins
  *   them as [dense | low-rank]; when that is not the original order, the caller has already
@@ -49,6 +49,8 @@ export function rewriteLayers(
   options: RewriteOptions = {},
 ): RewrittenLayers {
   const structural = rewrites.filter((r) => r.result.kind !== 'prune' && !isRecurrentTarget(r.target));
+  const values = new Map(replaced);
+  for (const r of rewrites) if (r.result.kind === 'prune') values.set(r.target.weight, r.result.pruned.data);
   const needsBranches = structural.some((r) => r.result.kind === 'hmf' && r.result.k > 0);
   const unwrapped = unwrapTimeDistributed(graph, rewrites);
   let g: LayersGraph = needsBranches ? toFunctional(unwrapped) : { ...unwrapped, layers: [...unwrapped.layers] };
@@ -68,7 +70,7 @@ export function rewriteLayers(
   const leftDense: SkippedMatrix[] = [];
   const recurrent = rewrites.filter((r) => r.result.kind !== 'prune' && isRecurrentTarget(r.target));
   if (recurrent.length > 0) {
-    const current = weights.map((w) => (replaced.has(w.name) ? { ...w, values: replaced.get(w.name) as Float32Array } : w));
+    const current = weights.map((w) => (values.has(w.name) ? { ...w, values: values.get(w.name) as Float32Array } : w));
     for (const name of new Set(recurrent.map((r) => r.target.layer))) {
       const index = g.layers.findIndex((l) => layerName(l) === name);
       if (index < 0) throw new Error(`rewrite: layer ${name} not in the model`);
@@ -91,8 +93,8 @@ export function rewriteLayers(
       continue;
     }
     if (dropped.has(w.name)) continue;
-    const values = replaced.get(w.name);
-    out.push(values ? { ...w, values } : w);
+    const changed = values.get(w.name);
+    out.push(changed ? { ...w, values: changed } : w);
   }
   return { graph: g, weights: out, runtimeRequired, leftDense };
 }
