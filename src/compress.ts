@@ -39,6 +39,8 @@ export interface CompressOptions {
   runs?: number;
   /** Probe examples for fidelity. @default 128 */
   probes?: number;
+  /** No hmf runtime layers in the output: matrices that would need them stay dense. @default false */
+  portable?: boolean;
   /** TF.js backend. @default the fastest that loads */
   backend?: BackendName;
   /** Quality gate: largest relative output error allowed. */
@@ -78,11 +80,16 @@ export async function compress(modelPath: string, options: CompressOptions = {})
 
   progress(`reading ${modelPath}`);
   const model = await phase('read', () => readModel(modelPath));
-  const adapter = await phase('read', () => adapterFor(model, opts.minParams));
+  const adapter = await phase('read', () => adapterFor(model, opts.minParams, opts.portable));
   const executed = await phase('factorize', () => executePlan(adapter.targets, (t) => adapter.matrix(t), adapter.edits, opts, progress));
-  const compressed = await phase('rewrite', () => adapter.rewrite(executed.rewrites));
-  const totals = computeTotals(model.weights, compressed.weights, executed.rows);
-  checkFactor(totals.targeted, executed.rows, opts.factor);
+  const rewritten = await phase('rewrite', () => adapter.rewrite(executed.rewrites));
+  const compressed = rewritten.model;
+  const rows = executed.rows.map((row) => {
+    const dense = rewritten.leftDense.find((d) => d.weight === row.weight);
+    return dense ? leftDenseRow(row, dense.reason) : row;
+  });
+  const totals = computeTotals(model.weights, compressed.weights, rows);
+  checkFactor(totals.targeted, rows, opts.factor);
   const files = await phase('encode', () => encodeModel(compressed));
 
   progress('measuring fidelity');
@@ -94,9 +101,17 @@ export async function compress(modelPath: string, options: CompressOptions = {})
     tool: { name: 'hmf', version: TOOL_VERSION },
     command: options.command ?? `compress ${modelPath}`,
     model: { path: model.path, format: model.format, className: adapter.className },
-    output: { path: opts.out, runtimeRequired: false },
-    options: { method: opts.method, factor: opts.factor, selection: opts.selection, scope: opts.scope, minParams: opts.minParams, seed: opts.seed },
-    matrices: executed.rows,
+    output: { path: opts.out, runtimeRequired: rewritten.runtimeRequired },
+    options: {
+      method: opts.method,
+      factor: opts.factor,
+      selection: opts.selection,
+      scope: opts.scope,
+      minParams: opts.minParams,
+      seed: opts.seed,
+      portable: opts.portable,
+    },
+    matrices: rows,
     skipped: [...adapter.skipped],
     unknownLayers: [...adapter.unknownLayers],
     totals: { ...totals, bytes: { before, after, factorRaw: before.raw / after.raw, factorGzip: before.gzip / after.gzip } },
@@ -121,8 +136,24 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   return { report, outDir: opts.out };
 }
 
-function adapterFor(model: ModelFile, minParams: number): ModelAdapter {
-  return model.format === 'graph-model' ? graphAdapter(model, minParams) : layersAdapter(model, minParams);
+function adapterFor(model: ModelFile, minParams: number, portable: boolean): ModelAdapter {
+  return model.format === 'graph-model' ? graphAdapter(model, minParams) : layersAdapter(model, minParams, portable);
+}
+
+/** A matrix the method compressed but the rewrite could not express (e.g. --portable). */
+function leftDenseRow(row: MatrixReport, reason: string): MatrixReport {
+  return {
+    ...row,
+    method: 'dense',
+    rank: null,
+    denseOutputs: null,
+    selection: null,
+    sparsity: null,
+    paramsAfter: row.paramsBefore,
+    macsAfter: row.macsBefore,
+    relativeError: 0,
+    note: reason,
+  };
 }
 
 /** Fidelity on seeded probes, and latency (batch 1 and 32) unless --no-bench. */
@@ -168,6 +199,7 @@ interface ResolvedOptions {
   seed: number;
   out: string;
   force: boolean;
+  portable: boolean;
   bench: boolean;
   runs: number;
   probes: number;
@@ -205,6 +237,7 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
     seed,
     out: resolve(o.out ?? defaultOutDir(modelPath, method, factor)),
     force: o.force ?? false,
+    portable: o.portable ?? false,
     bench: o.bench ?? true,
     runs,
     probes,

@@ -15,6 +15,7 @@ interface CompressFlags {
   minParams: string;
   seed: string;
   force?: boolean;
+  portable?: boolean;
   bench: boolean;
   runs: string;
   probes: string;
@@ -38,6 +39,7 @@ export function compressCommand(): Command {
     .option('--min-params <n>', 'leave matrices with fewer parameters dense', '4096')
     .option('--seed <n>', 'seed for every random choice', '0')
     .option('--force', 'replace a non-empty output folder')
+    .option('--portable', 'no hmf runtime layers in the output: matrices that would need them stay dense')
     .option('--no-bench', 'skip the latency measurement')
     .option('--runs <n>', 'timed runs per model and batch size', '30')
     .option('--probes <n>', 'generated probe inputs for fidelity', '128')
@@ -57,6 +59,7 @@ export function compressCommand(): Command {
         minParams: parseInteger('--min-params', flags.minParams),
         seed: parseInteger('--seed', flags.seed),
         force: flags.force ?? false,
+        portable: flags.portable ?? false,
         bench: flags.bench,
         runs: parseInteger('--runs', flags.runs),
         probes: parseInteger('--probes', flags.probes),

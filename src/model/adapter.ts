@@ -5,6 +5,8 @@ import { inputSignatures, type InputSignature } from '../measure/probes.js';
 import { graphRunnable, layersRunnable, type Runnable } from '../measure/runnable.js';
 import { graphInputSignatures, graphKernel, rewriteGraph, scanGraph, type GraphTarget } from './graph/index.js';
 import { WeightEdits } from './order.js';
+import { isRecurrentTarget } from './recurrent.js';
+import { registerHmfLayers } from '../runtime/index.js';
 import { rewriteLayers, type MatrixRewrite } from './rewrite.js';
 import { scanTargets, type SkippedMatrix, type TargetMatrix } from './targets.js';
 import { parseLayersTopology, serializeLayersTopology } from './topology.js';
@@ -20,27 +22,42 @@ export interface ModelAdapter {
   /** K (n x m, y = x K) of a target as it stands now. */
   matrix(target: TargetMatrix): Matrix;
   /** The compressed model: the rewrites plus the edited weights. */
-  rewrite(rewrites: readonly MatrixRewrite[]): ModelFile;
+  rewrite(rewrites: readonly MatrixRewrite[]): AdaptedRewrite;
   /** Loads a model of this format into TF.js (in memory) for measurement. */
   load(model: ModelFile): Promise<{ runnable: Runnable; signatures: InputSignature[] }>;
 }
 
-/** The adapter for TF.js layers models. */
-export function layersAdapter(model: ModelFile, minParams: number): ModelAdapter {
+export interface AdaptedRewrite {
+  model: ModelFile;
+  /** The output needs the hmf runtime (`registerHmfLayers()`) to load. */
+  runtimeRequired: boolean;
+  /** Compressed matrices the rewrite had to leave dense, with the reason. */
+  leftDense: readonly SkippedMatrix[];
+}
+
+/** The adapter for TF.js layers models; `portable` forbids hmf runtime layers in the output. */
+export function layersAdapter(model: ModelFile, minParams: number, portable = false): ModelAdapter {
   const graph = parseLayersTopology(model.json.modelTopology, model.path);
-  const scan = scanTargets(graph, model.weights, minParams);
+  const scan = scanTargets(graph, model.weights, minParams, { portable });
   const topology = model.json.modelTopology as { class_name?: string; model_config?: { class_name?: string } };
   const edits = new WeightEdits(model.weights);
   return {
     className: String(topology.model_config?.class_name ?? topology.class_name),
     ...scan,
+    // A runtime recurrent cell puts the gates back in order itself.
+    targets: scan.targets.map((t) => (isRecurrentTarget(t) && !portable ? { ...t, restoresOrder: true } : t)),
     edits,
     matrix: (t) => edits.matrix(t.weight),
     rewrite(rewrites) {
-      const out = rewriteLayers(graph, model.weights, rewrites, edits.changed());
-      return { ...model, json: { ...model.json, modelTopology: serializeLayersTopology(model.json.modelTopology, out.graph) }, weights: out.weights };
+      const out = rewriteLayers(graph, model.weights, rewrites, edits.changed(), { portable });
+      return {
+        model: { ...model, json: { ...model.json, modelTopology: serializeLayersTopology(model.json.modelTopology, out.graph) }, weights: out.weights },
+        runtimeRequired: out.runtimeRequired,
+        leftDense: out.leftDense,
+      };
     },
     async load(m) {
+      registerHmfLayers();
       const loaded = await tf.loadLayersModel(tf.io.fromMemory(toArtifacts(m)));
       return { runnable: layersRunnable(loaded), signatures: inputSignatures(loaded) };
     },
@@ -57,7 +74,11 @@ export function graphAdapter(model: ModelFile, minParams: number): ModelAdapter 
     unknownLayers: scan.unknownOps,
     edits: new WeightEdits(model.weights),
     matrix: (t) => graphKernel(model, t as GraphTarget),
-    rewrite: (rewrites) => rewriteGraph(model, rewrites.map((r) => ({ target: r.target as GraphTarget, result: r.result }))),
+    rewrite: (rewrites) => ({
+      model: rewriteGraph(model, rewrites.map((r) => ({ target: r.target as GraphTarget, result: r.result }))),
+      runtimeRequired: false,
+      leftDense: [],
+    }),
     async load(m) {
       const loaded = await tf.loadGraphModel(tf.io.fromMemory(toArtifacts(m)));
       const signatures = graphInputSignatures(loaded).map((s) => ({

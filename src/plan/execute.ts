@@ -52,7 +52,8 @@ export function executePlan(
     } else if (budget !== null) {
       const k = matrixOf(target);
       const seed = matrixSeed(opts.seed, target.weight);
-      if (opts.method === 'lmf') {
+      if (opts.method === 'lmf' || (opts.method === 'hmf' && target.lowRankOnly)) {
+        if (opts.method === 'hmf') note = target.lowRankOnly ?? null;
         result = lmf(k, budget, { seed });
       } else if (opts.method === 'hmf') {
         const orderFixed = target.orderAbsorbers === null && !target.restoresOrder;

@@ -1,4 +1,5 @@
 import type { Report } from './schema.js';
+import { RUNTIME_SNIPPET } from './terminal.js';
 import { formatBytes, formatCount, formatFactor, formatMs, formatPercent } from './format.js';
 
 /** The compress report as Markdown (`--report file.md`). */
@@ -9,6 +10,9 @@ export function renderMarkdown(report: Report): string {
   lines.push(`# hmf report: ${o.method} x${o.factor}`, '');
   lines.push(`- model: \`${report.model.path}\` (${report.model.format}, ${report.model.className})`);
   lines.push(`- output: \`${report.output.path ?? '(not written)'}\`; runtime required: ${report.output.runtimeRequired ? 'yes' : 'no'}`);
+  if (report.output.runtimeRequired) {
+    lines.push('- this model uses hmf runtime layers; load it with:', '', '```js', ...RUNTIME_SNIPPET, '```', '');
+  }
   lines.push(`- command: \`${report.command}\``);
   lines.push(`- seed ${o.seed}, selection ${o.selection}, scope ${o.scope}, min-params ${o.minParams}`, '');
   lines.push('## Matrices', '');

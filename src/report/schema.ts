@@ -53,6 +53,7 @@ export interface Report {
     scope: 'layer' | 'global';
     minParams: number;
     seed: number;
+    portable: boolean;
   };
   matrices: MatrixReport[];
   /** 2-D weights left as they were and why (too small, unsupported layer, ...). */

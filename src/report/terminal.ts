@@ -1,6 +1,9 @@
 import type { Report } from './schema.js';
 import { formatBytes, formatCount, formatFactor, formatMs, formatPercent, plainStyle, table, type Style } from './format.js';
 
+/** The two lines that load a model using hmf runtime layers. */
+export const RUNTIME_SNIPPET = ["import { registerHmfLayers } from 'hmf/runtime';", 'registerHmfLayers(); // before tf.loadLayersModel(...)'];
+
 /** The compress report as a terminal table (DESIGN.md §4). */
 export function renderTerminal(report: Report, style: Style = plainStyle): string {
   const out: string[] = [];
@@ -63,6 +66,12 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
   if (report.unknownLayers.length) {
     out.push(style.dim(`unknown layers passed through: ${report.unknownLayers.map((u) => `${u.layer} (${u.className})`).join(', ')}`));
   }
-  out.push(style.dim(`runtime required: ${report.output.runtimeRequired ? 'yes' : 'no (loads in stock TF.js)'}; backend ${report.context.backend}, tfjs ${report.context.tfjsVersion}, ${report.context.wallSeconds.toFixed(1)} s`));
+  if (report.output.runtimeRequired) {
+    out.push(style.warn('runtime required: this model uses hmf runtime layers; load it with:'));
+    out.push(...RUNTIME_SNIPPET.map((l) => `    ${l}`));
+  } else {
+    out.push(style.dim('runtime required: no (loads in stock TF.js)'));
+  }
+  out.push(style.dim(`backend ${report.context.backend}, tfjs ${report.context.tfjsVersion}, ${report.context.wallSeconds.toFixed(1)} s`));
   return out.join('\n');
 }
