@@ -57,3 +57,49 @@ export function accuracyOn(model: tf.LayersModel, testJsonPath: string): number 
     return correct / data.labels.length;
   });
 }
+
+/** Loads a graph model folder with stock TF.js only (plain fs + tf.loadGraphModel). */
+export async function loadStockGraph(modelJsonPath: string): Promise<tf.GraphModel> {
+  const json = JSON.parse(readFileSync(modelJsonPath, 'utf8')) as {
+    modelTopology: object;
+    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  };
+  const dir = join(modelJsonPath, '..');
+  const all = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p)))));
+  return tf.loadGraphModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+      weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
+    }),
+  );
+}
+
+/**
+ * Loads a layers model in a fresh Node process that imports only @tensorflow/tfjs and,
+ * when `withRuntime`, hmf's built runtime entry; predicts on the given inputs and
+ * returns the output (or the error message).
+ */
+export function predictInFreshProcess(modelJsonPath: string, input: number[][], dtype: 'int32' | 'float32', withRuntime: boolean): Promise<RunResult> {
+  const script = `
+    import * as tf from '@tensorflow/tfjs';
+    import { readFileSync } from 'node:fs';
+    import { join } from 'node:path';
+    ${withRuntime ? `const { registerHmfLayers } = await import(${JSON.stringify(join(repoRoot, 'dist', 'src', 'runtime', 'index.js'))}); registerHmfLayers();` : ''}
+    const path = ${JSON.stringify(modelJsonPath)};
+    const json = JSON.parse(readFileSync(path, 'utf8'));
+    const all = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(path, '..', p)))));
+    const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((g) => g.weights), weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) }));
+    const y = model.predict(tf.tensor(${JSON.stringify(input)}, undefined, ${JSON.stringify(dtype)}));
+    process.stdout.write(JSON.stringify({ shape: y.shape, values: Array.from(y.dataSync()) }));
+  `;
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+  });
+}
