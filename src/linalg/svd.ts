@@ -117,7 +117,8 @@ export function sketchSvd(a: Matrix, rank: number, opts: TruncatedSvdOptions): S
  * Power iterations compute Y = W (W^T Q) on TF.js and orthonormalise Y only: the
  * big-side QR (N x l, e.g. 10000 x 315) costs seconds in JavaScript, and skipping it
  * only blurs components below ~sqrt(eps32) * s_1 that do not affect compression.
- * The small SVD of B = Q^T W comes from the float64 Gram B B^T (l x l).
+ * The small SVD of B = Q^T W comes from the eigendecomposition (float64) of its l x l
+ * Gram B B^T, formed on TF.js in float32.
  */
 function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: number, start?: Matrix): Svd {
   const norm = frobenius(a);
