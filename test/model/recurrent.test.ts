@@ -105,7 +105,7 @@ interface Outcome {
   targets: TargetMatrix[];
 }
 
-async function rewriteAndCompare(model: tf.LayersModel, choose: Chooser, inputs: tf.Tensor, options: { portable?: boolean } = {}): Promise<Outcome> {
+async function rewriteAndCompare(model: tf.LayersModel, choose: Chooser, inputs: tf.Tensor | tf.Tensor[], options: { portable?: boolean } = {}): Promise<Outcome> {
   const original = await saved(model);
   const graph = parseLayersTopology(original.json.modelTopology, 'test');
   const scan = scanTargets(graph, original.weights, 1, options);
@@ -288,6 +288,26 @@ describe('exact factors reproduce the original layer (runtime)', () => {
     const fresh = compare(model.predict(x2), loaded.predict(x2));
     assert.ok(fresh > 1e-3, 'state was not carried');
   });
+});
+
+describe('initial states passed as inputs', () => {
+  for (const cell of CELLS) {
+    test(`${cell}: runtime layer and stock projection keep the initial-state inputs`, async () => {
+      const x = tf.input({ shape: [T, N] });
+      const h0 = tf.input({ shape: [UNITS] });
+      const c0 = tf.input({ shape: [UNITS] });
+      const initialState = cell === 'lstm' ? [h0, c0] : [h0];
+      const out = rnn(cell, { units: UNITS, returnSequences: true }).apply(x, { initialState }) as tf.SymbolicTensor;
+      const model = tf.model({ inputs: [x, ...initialState], outputs: out });
+      randomize(model, 111);
+      const values = [sequences(12), tf.randomNormal([BATCH, UNITS], 0, 1, 'float32', 13), tf.randomNormal([BATCH, UNITS], 0, 1, 'float32', 14)];
+      const feed = values.slice(0, 1 + initialState.length);
+      for (const choose of [exact.mixed(), exact.kernelOnly()]) {
+        const r = await rewriteAndCompare(model, choose, feed);
+        assert.ok(r.maxDiff < TOL, `max difference ${r.maxDiff}`);
+      }
+    });
+  }
 });
 
 describe('Bidirectional', () => {
