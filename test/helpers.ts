@@ -9,3 +9,9 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '
 export function tempDir(prefix = 'hmf-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
+
+/**
+ * Where fetched test material (published models) is kept: $HMF_CACHE, else the
+ * repository's git-ignored .cache/. CI points it outside the clone so it is fetched once.
+ */
+export const cacheDir: string = process.env.HMF_CACHE ? resolve(process.env.HMF_CACHE) : join(repoRoot, '.cache');
