@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { compressCommand } from './commandCompress.js';
 import { inspectCommand } from './commandInspect.js';
+import { evalCommand } from './commandEval.js';
 
 /** Builds the `hmf` program; the only module (with its commands) that knows commander. */
 export function program(): Command {
@@ -13,7 +14,7 @@ export function program(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: () => {} });
-  for (const c of [compressCommand(), inspectCommand()]) {
+  for (const c of [compressCommand(), inspectCommand(), evalCommand()]) {
     c.exitOverride().configureOutput({ outputError: () => {} }).option('--verbose', 'print stack traces of errors');
     p.addCommand(c);
   }
