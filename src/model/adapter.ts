@@ -44,8 +44,7 @@ export function layersAdapter(model: ModelFile, minParams: number, portable = fa
   return {
     className: String(topology.model_config?.class_name ?? topology.class_name),
     ...scan,
-    // A runtime recurrent cell puts the gates back in order itself.
-    targets: scan.targets.map((t) => (isRecurrentTarget(t) && !portable ? { ...t, restoresOrder: true } : t)),
+    targets: scan.targets.map((t) => (isRecurrentTarget(t) && !portable ? recurrentOrder(t) : t)),
     edits,
     matrix: (t) => edits.matrix(t.weight),
     rewrite(rewrites) {
@@ -91,4 +90,18 @@ export function graphAdapter(model: ModelFile, minParams: number): ModelAdapter 
       return { runnable: graphRunnable(loaded), signatures };
     },
   };
+}
+
+/**
+ * A runtime recurrent cell puts gate outputs back in order itself: for the input kernel
+ * once per sequence, for the recurrent kernel at every step, where the gather costs more
+ * than it saves at the sizes measured (scripts/bench-recurrent.ts: 0.75x of stock at
+ * 128-256 units, 1.3-1.8x faster than stock from 512), so smaller recurrent kernels keep
+ * the leading outputs dense.
+ */
+const SCATTERED_RECURRENT_MIN_UNITS = 512;
+
+function recurrentOrder(t: TargetMatrix): TargetMatrix {
+  if (t.role !== 'recurrent_kernel' || t.rows >= SCATTERED_RECURRENT_MIN_UNITS) return { ...t, restoresOrder: true };
+  return { ...t, leadingReason: 'a scattered dense set would cost a gather at every time step; used leading' };
 }

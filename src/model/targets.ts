@@ -28,6 +28,8 @@ export interface TargetMatrix {
   lowRankOnly?: string;
   /** The rewrite itself restores the original output order (graph models gather it back). */
   restoresOrder?: boolean;
+  /** Why HMF must keep the leading outputs dense here, when not the default reason. */
+  leadingReason?: string;
 }
 
 export interface ScanOptions {

@@ -58,7 +58,9 @@ export function executePlan(
       } else if (opts.method === 'hmf') {
         const orderFixed = target.orderAbsorbers === null && !target.restoresOrder;
         selection = orderFixed && opts.selection === 'residual' ? 'leading' : opts.selection;
-        if (selection !== opts.selection) note = 'residual selection needs a next layer that can absorb the output order; used leading';
+        if (selection !== opts.selection) {
+          note = target.leadingReason ?? 'residual selection needs a next layer that can absorb the output order; used leading';
+        }
         result = hmf(k, budget, { seed, selection });
       } else {
         result = pruneLayer(k, budget);

@@ -25,7 +25,7 @@ export function renderMarkdown(report: Report): string {
         `${formatCount(m.macsBefore)} | ${formatCount(m.macsAfter)} | ${m.relativeError.toFixed(4)} | ${m.seconds.toFixed(2)} |`,
     );
   }
-  for (const m of report.matrices) if (m.note) lines.push('', `Note on ${m.layer}: ${m.note}`);
+  for (const m of report.matrices) if (m.note) lines.push('', `Note on ${m.layer} ${m.role}: ${m.note}`);
   lines.push('', '## Totals', '');
   lines.push('| | before | after | factor |', '|---|--:|--:|--:|');
   lines.push(`| targeted parameters | ${formatCount(t.targeted.paramsBefore)} | ${formatCount(t.targeted.paramsAfter)} | ${formatFactor(t.targeted.factor)} |`);

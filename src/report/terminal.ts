@@ -29,7 +29,7 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
       m.seconds.toFixed(2),
     ]);
     out.push(...table(header, rows, [false, false, false, false, true, true, true, true, true, true, true]).map((l, i) => (i === 0 ? style.bold(l) : l)));
-    for (const m of report.matrices) if (m.note) out.push(style.dim(`  note ${m.layer}: ${m.note}`));
+    for (const m of report.matrices) if (m.note) out.push(style.dim(`  note ${m.layer} ${m.role}: ${m.note}`));
   }
   out.push('');
   const t = report.totals;
