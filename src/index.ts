@@ -1,6 +1,7 @@
 /** The hmf library API (DESIGN.md §7). */
 export { compress, defaultOutDir, type CompressOptions, type CompressResult } from './compress.js';
 export { evaluate, EVAL_SCHEMA_VERSION, type EvalOptions, type EvalReport } from './eval.js';
+export { bench, type BenchOptions, type BenchReport } from './bench.js';
 export { inspect, type InspectOptions, type InspectReport, type InspectedMatrix } from './inspect.js';
 export { readModel as loadModel, writeModel as saveModel, fileLoader, toArtifacts } from './io/index.js';
 export type { ModelFile, Weight, WriteOptions } from './io/index.js';

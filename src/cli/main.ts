@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
+import { benchCommand } from './commandBench.js';
 import { compressCommand } from './commandCompress.js';
 import { inspectCommand } from './commandInspect.js';
 import { evalCommand } from './commandEval.js';
@@ -14,7 +15,7 @@ export function program(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: () => {} });
-  for (const c of [compressCommand(), inspectCommand(), evalCommand()]) {
+  for (const c of [compressCommand(), inspectCommand(), benchCommand(), evalCommand()]) {
     c.exitOverride().configureOutput({ outputError: () => {} }).option('--verbose', 'print stack traces of errors');
     p.addCommand(c);
   }

@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, type BackendName } from './backend.js';
+import { UsageError } from './errors.js';
+import { readModel, type ModelFile } from './io/index.js';
+import { compareLatency, type BatchLatency } from './measure/latency.js';
+import { makeProbes, type InputSignature } from './measure/probes.js';
+import type { Runnable } from './measure/runnable.js';
+import { graphAdapter, layersAdapter } from './model/adapter.js';
+
+export interface BenchOptions {
+  /** A second model to time against, A/B interleaved. */
+  vs?: string;
+  /** Batch sizes. @default [1, 32] */
+  batches?: number[];
+  /** Timed runs per model and batch. @default 30 */
+  runs?: number;
+  /** @default 0 */
+  seed?: number;
+  /** @default the fastest that loads */
+  backend?: BackendName;
+}
+
+export interface BenchReport {
+  model: string;
+  vs: string | null;
+  backend: string;
+  runs: number;
+  /** With `vs`: `original` is the model, `compressed` the other one, speedup = model / other. */
+  batches: BatchLatency[];
+}
+
+async function load(path: string): Promise<{ file: ModelFile; runnable: Runnable; signatures: InputSignature[] }> {
+  const file = await readModel(path);
+  const adapter = file.format === 'graph-model' ? graphAdapter(file, Infinity) : layersAdapter(file, Infinity);
+  return { file, ...(await adapter.load(file)) };
+}
+
+/** Latency of a model (median, p10/p90 after warm-up), or of two models A/B interleaved (`hmf bench`). */
+export async function bench(modelPath: string, options: BenchOptions = {}): Promise<BenchReport> {
+  const backend = await initBackend(options.backend);
+  const runs = options.runs ?? 30;
+  if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs: expected a positive integer, found ${runs}`);
+  for (const b of options.batches ?? []) {
+    if (!Number.isInteger(b) || b < 1) throw new UsageError(`--batch: expected positive integers, found ${b}`);
+  }
+  const a = await load(modelPath);
+  const b = options.vs ? await load(options.vs) : a;
+  try {
+    const fixed = a.signatures.find((s) => s.batch !== undefined)?.batch;
+    const batches = fixed ? [fixed] : (options.batches ?? [1, 32]);
+    const same = JSON.stringify(a.signatures.map((s) => [s.shape, s.dtype])) === JSON.stringify(b.signatures.map((s) => [s.shape, s.dtype]));
+    if (!same) throw new UsageError(`--vs ${options.vs}: its inputs differ from ${modelPath}'s, so they cannot be timed on the same inputs`);
+    const results: BatchLatency[] = [];
+    for (const batch of batches) {
+      const inputs = makeProbes(a.signatures, batch, (options.seed ?? 0) + batch);
+      results.push(compareLatency(a.runnable, b.runnable, inputs, batch, { runs }));
+      tf.dispose(inputs);
+    }
+    return { model: a.file.path, vs: options.vs ? b.file.path : null, backend, runs, batches: results };
+  } finally {
+    a.runnable.dispose();
+    if (b !== a) b.runnable.dispose();
+  }
+}
