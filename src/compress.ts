@@ -39,6 +39,12 @@ export interface CompressOptions {
   runs?: number;
   /** Probe examples for fidelity. @default 128 */
   probes?: number;
+  /**
+   * Weight storage of the output: `keep` each weight's own encoding (quantized inputs stay
+   * quantized), or TF.js's `float16` / `uint8` quantization for every float weight.
+   * @default 'keep'
+   */
+  quantize?: 'keep' | 'float16' | 'uint8';
   /** No hmf runtime layers in the output: matrices that would need them stay dense. @default false */
   portable?: boolean;
   /** TF.js backend. @default the fastest that loads */
@@ -90,7 +96,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   });
   const totals = computeTotals(model.weights, compressed.weights, rows);
   checkFactor(totals.targeted, rows, opts.factor);
-  const files = await phase('encode', () => encodeModel(compressed));
+  const files = await phase('encode', () => encodeModel(compressed, { quantize: opts.quantize }));
 
   progress('measuring fidelity');
   const measured = await phase('measure', () => measure(adapter, model, compressed, opts, progress));
@@ -110,6 +116,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
       minParams: opts.minParams,
       seed: opts.seed,
       portable: opts.portable,
+      quantize: opts.quantize,
     },
     matrices: rows,
     skipped: [...adapter.skipped],
@@ -165,7 +172,8 @@ async function measure(
   progress: (message: string) => void,
 ): Promise<{ fidelity: OutputFidelity[]; latency: Report['latency'] }> {
   const { runnable: original, signatures } = await adapter.load(model);
-  const { runnable: smaller } = await adapter.load(compressed);
+  // The compressed model is measured as it is written, quantization included.
+  const { runnable: smaller } = await adapter.load(compressed, opts.quantize);
   try {
     // A model that fixes its batch size is probed in batches of that size.
     const fixedBatch = signatures.find((s) => s.batch !== undefined)?.batch;
@@ -199,6 +207,7 @@ interface ResolvedOptions {
   seed: number;
   out: string;
   force: boolean;
+  quantize: 'keep' | 'float16' | 'uint8';
   portable: boolean;
   bench: boolean;
   runs: number;
@@ -224,6 +233,9 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs: expected a positive integer, found ${runs}`);
   const probes = o.probes ?? 128;
   if (!Number.isInteger(probes) || probes < 1) throw new UsageError(`--probes: expected a positive integer, found ${probes}`);
+  if (o.quantize !== undefined && !['keep', 'float16', 'uint8'].includes(o.quantize)) {
+    throw new UsageError(`--quantize: expected float16 or uint8, found ${o.quantize}`);
+  }
   if (o.maxError !== undefined && !(o.maxError >= 0)) throw new UsageError(`--max-error: expected a number >= 0, found ${o.maxError}`);
   if (o.minAgreement !== undefined && !(o.minAgreement >= 0 && o.minAgreement <= 1)) {
     throw new UsageError(`--min-agreement: expected a number between 0 and 1, found ${o.minAgreement}`);
@@ -237,6 +249,7 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
     seed,
     out: resolve(o.out ?? defaultOutDir(modelPath, method, factor)),
     force: o.force ?? false,
+    quantize: o.quantize ?? 'keep',
     portable: o.portable ?? false,
     bench: o.bench ?? true,
     runs,

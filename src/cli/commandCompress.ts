@@ -16,6 +16,7 @@ interface CompressFlags {
   seed: string;
   force?: boolean;
   portable?: boolean;
+  quantize?: string;
   bench: boolean;
   runs: string;
   probes: string;
@@ -39,6 +40,7 @@ export function compressCommand(): Command {
     .option('--min-params <n>', 'leave matrices with fewer parameters dense', '4096')
     .option('--seed <n>', 'seed for every random choice', '0')
     .option('--force', 'replace a non-empty output folder')
+    .addOption(new Option('--quantize <dtype>', "store float weights with TF.js's float16 or uint8 quantization").choices(['float16', 'uint8']))
     .option('--portable', 'no hmf runtime layers in the output: matrices that would need them stay dense')
     .option('--no-bench', 'skip the latency measurement')
     .option('--runs <n>', 'timed runs per model and batch size', '30')
@@ -60,6 +62,7 @@ export function compressCommand(): Command {
         seed: parseInteger('--seed', flags.seed),
         force: flags.force ?? false,
         portable: flags.portable ?? false,
+        quantize: flags.quantize === undefined ? undefined : parseChoice('--quantize', flags.quantize, ['float16', 'uint8'] as const),
         bench: flags.bench,
         runs: parseInteger('--runs', flags.runs),
         probes: parseInteger('--probes', flags.probes),

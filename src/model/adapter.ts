@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { toArtifacts, type ModelFile } from '../io/index.js';
+import { toArtifacts, type ModelFile, type QuantizeMode } from '../io/index.js';
 import type { Matrix } from '../linalg/matrix.js';
 import { inputSignatures, type InputSignature } from '../measure/probes.js';
 import { graphRunnable, layersRunnable, type Runnable } from '../measure/runnable.js';
@@ -23,8 +23,8 @@ export interface ModelAdapter {
   matrix(target: TargetMatrix): Matrix;
   /** The compressed model: the rewrites plus the edited weights. */
   rewrite(rewrites: readonly MatrixRewrite[]): AdaptedRewrite;
-  /** Loads a model of this format into TF.js (in memory) for measurement. */
-  load(model: ModelFile): Promise<{ runnable: Runnable; signatures: InputSignature[] }>;
+  /** Loads a model of this format into TF.js (in memory, stored as `quantize` says) for measurement. */
+  load(model: ModelFile, quantize?: QuantizeMode): Promise<{ runnable: Runnable; signatures: InputSignature[] }>;
 }
 
 export interface AdaptedRewrite {
@@ -55,9 +55,9 @@ export function layersAdapter(model: ModelFile, minParams: number, portable = fa
         leftDense: out.leftDense,
       };
     },
-    async load(m) {
+    async load(m, quantize) {
       registerHmfLayers();
-      const loaded = await tf.loadLayersModel(tf.io.fromMemory(toArtifacts(m)));
+      const loaded = await tf.loadLayersModel(tf.io.fromMemory(toArtifacts(m, { quantize })));
       return { runnable: layersRunnable(loaded), signatures: inputSignatures(loaded) };
     },
   };
@@ -78,8 +78,8 @@ export function graphAdapter(model: ModelFile, minParams: number): ModelAdapter 
       runtimeRequired: false,
       leftDense: [],
     }),
-    async load(m) {
-      const loaded = await tf.loadGraphModel(tf.io.fromMemory(toArtifacts(m)));
+    async load(m, quantize) {
+      const loaded = await tf.loadGraphModel(tf.io.fromMemory(toArtifacts(m, { quantize })));
       const signatures = graphInputSignatures(loaded).map((s) => ({
         name: s.name,
         shape: s.shape,

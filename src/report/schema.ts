@@ -54,6 +54,7 @@ export interface Report {
     minParams: number;
     seed: number;
     portable: boolean;
+    quantize: 'keep' | 'float16' | 'uint8';
   };
   matrices: MatrixReport[];
   /** 2-D weights left as they were and why (too small, unsupported layer, ...). */

@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Report } from '../../src/report/schema.js';
+import { repoRoot, tempDir } from '../helpers.js';
+import { accuracyOn, loadStock, runHmf } from './run.js';
+import { initBackend } from '../../src/backend.js';
+
+const mlp = join(repoRoot, 'fixtures', 'sentiment-mlp');
+
+test('--max-error / --min-agreement: a failed gate exits 5 naming the gate and writes nothing; a passed one exits 0', async () => {
+  const dir = tempDir();
+  const failed = await runHmf(['compress', join(mlp, 'model.json'), '-o', join(dir, 'a'), '--no-bench', '--max-error', '0.0001']);
+  assert.equal(failed.code, 5, failed.stderr);
+  assert.match(failed.stderr, /--max-error 0\.0001: output \S+ has relative error 0\.\d+/);
+  assert.ok(!existsSync(join(dir, 'a')));
+  const agreement = await runHmf(['compress', join(mlp, 'model.json'), '-o', join(dir, 'b'), '--no-bench', '--min-agreement', '1.0', '-f', '8']);
+  assert.equal(agreement.code, 5, agreement.stderr);
+  assert.match(agreement.stderr, /--min-agreement 1: output \S+ agrees on top-1 for 0\.\d+/);
+  const passed = await runHmf(['compress', join(mlp, 'model.json'), '-o', join(dir, 'c'), '--no-bench', '--max-error', '0.9', '--min-agreement', '0.5']);
+  assert.equal(passed.code, 0, passed.stderr);
+  const bad = await runHmf(['compress', join(mlp, 'model.json'), '-o', join(dir, 'd'), '--no-bench', '--min-agreement', '2']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--min-agreement/);
+});
+
+test('a factor no matrix can reach: exit 4 naming the matrices, nothing written', async () => {
+  const out = join(tempDir(), 'out');
+  const r = await runHmf(['compress', join(mlp, 'model.json'), '-f', '1000', '-o', out, '--no-bench']);
+  assert.equal(r.code, 4, r.stderr);
+  assert.match(r.stderr, /factor 1000 not reached/);
+  assert.match(r.stderr, /hidden1\/kernel \[2000x256\]: rank-1 factors need 2256 parameters, over the budget of 512/);
+  assert.ok(!existsSync(out));
+});
+
+for (const dtype of ['float16', 'uint8']) {
+  test(`--quantize ${dtype}: every float weight stored as ${dtype}, smaller than float32, stock TF.js loads it`, async () => {
+    await initBackend('wasm');
+    const dir = tempDir();
+    const plain = await runHmf(['compress', join(mlp, 'model.json'), '-o', join(dir, 'plain'), '--no-bench', '--json', '--quiet']);
+    const quantized = await runHmf(['compress', join(mlp, 'model.json'), '-o', join(dir, 'q'), '--no-bench', '--json', '--quiet', '--quantize', dtype]);
+    assert.equal(quantized.code, 0, quantized.stderr);
+    const a = JSON.parse(plain.stdout) as Report;
+    const b = JSON.parse(quantized.stdout) as Report;
+    assert.equal(b.options.quantize, dtype);
+    assert.ok(b.totals.bytes.after.raw < a.totals.bytes.after.raw * (dtype === 'uint8' ? 0.3 : 0.55));
+    const manifest = JSON.parse(readFileSync(join(dir, 'q', 'model.json'), 'utf8')) as { weightsManifest: { weights: { quantization?: { dtype: string } }[] }[] };
+    for (const w of manifest.weightsManifest[0].weights) assert.equal(w.quantization?.dtype, dtype);
+    const model = await loadStock(join(dir, 'q', 'model.json'));
+    assert.ok(accuracyOn(model, join(mlp, 'test.json')) > 0.7);
+  });
+}
+
+test('--quantize int8: exit 2', async () => {
+  const r = await runHmf(['compress', join(mlp, 'model.json'), '-o', join(tempDir(), 'x'), '--quantize', 'int8']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--quantize/);
+});
