@@ -160,12 +160,12 @@ function syntaxMessage(err: unknown, text: string): string {
   const message = (err as Error).message;
   const match = /at position (\d+)/.exec(message);
   // V8 quotes the whole text in some messages: keep only what it says is wrong.
-  const short = message.replace(/, "[\s\S]*" is not valid JSON$/, '').split('\n')[0].slice(0, 200);
+  const short = message.replace(/^(Unexpected token '[\s\S]'), [\s\S]* is not valid JSON$/, '$1').split('\n')[0].slice(0, 200);
   if (!match) return short;
   const before = text.slice(0, Number(match[1]));
   const line = before.split('\n').length;
   const column = Number(match[1]) - before.lastIndexOf('\n');
-  return `${short} (line ${line}, column ${column})`;
+  return line === 1 && !text.includes('\n') ? `${short} (column ${column})` : `${short} (line ${line}, column ${column})`;
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {

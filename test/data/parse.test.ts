@@ -56,7 +56,7 @@ describe('parseDataText', () => {
 
   it('malformed JSON names the file and, where the engine says, the line', () => {
     assert.throws(() => parseDataText('{"inputs": [[1, 2],, [3]]}', 'bad.json', ['x']), usage(/^bad\.json: malformed JSON: /));
-    assert.throws(() => parseDataText('{"inputs":\n [[1, 2]]', 'bad.json', ['x']), usage(/^bad\.json: malformed JSON: /));
+    assert.throws(() => parseDataText('{"inputs":\n [[1, 2]] x}', 'bad.json', ['x']), usage(/^bad\.json: malformed JSON: .*\(line 2, column 11\)$/));
   });
 
   it('JSON Lines by extension, with line numbers; blank lines skipped', () => {
@@ -84,7 +84,7 @@ describe('parseDataText', () => {
   });
 
   it('malformed JSON Lines name the line', () => {
-    assert.throws(() => parseDataText('{"input": [1]}\n{"input": [2]\n', 'd.jsonl', ['x']), usage(/^d\.jsonl: line 2: malformed JSON: /));
+    assert.throws(() => parseDataText('{"input": [1]}\n{"input": [2]\n', 'd.jsonl', ['x']), usage(/^d\.jsonl: line 2: malformed JSON: .*\(column 14\)$/));
     assert.throws(() => parseDataText('{"input": [1]}\n{"input": [2],}\n', 'd.json', ['x']), usage(/^d\.json: line 2: malformed JSON: /));
     assert.throws(() => parseDataText('{"input": [1]}\n[2]\n', 'd.jsonl', ['x']), usage(/line 2: expected an object \{"input": \.\.\., "label": \.\.\.\}, found an array of 1/));
     assert.throws(() => parseDataText('{"input": [1]}\n{"inputs": [2]}\n', 'd.jsonl', ['x']), usage(/line 2: expected an object/));
