@@ -63,7 +63,7 @@ export function renderEval(report: EvalReport, style: Style): string {
       rows.push([
         `  ${f.output}`,
         `top-1 agreement ${style.bold(formatPercent(f.top1Agreement))}, relative output error ${f.relativeError.toFixed(4)}` +
-          (f.klDivergence === null ? '' : `, KL ${f.klDivergence.toFixed(4)}`),
+          (f.klDivergence === null ? '' : `, KL ${Math.max(0, f.klDivergence).toFixed(4)}`),
       ]);
     }
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EvalReport } from '../../src/eval.js';
 import { repoRoot, tempDir } from '../helpers.js';
@@ -149,4 +149,22 @@ test('a graph model: the same accuracy as the layers model it was exported from'
   assert.equal(report.metrics!.accuracy, meta(mlp).testAccuracy);
   assert.equal(report.reference!.outputs[0].top1Agreement, 1);
   assert.ok(report.reference!.outputs[0].relativeError < 1e-5);
+});
+
+test('a graph model that fixes its batch size: the last batch is padded and the padding not counted', async () => {
+  const dir = tempDir();
+  cpSync(fixture('graph-mlp'), dir, { recursive: true });
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+    modelTopology: { node: { op: string; attr: { shape: { shape: { dim: { size: string }[] } } } }[] };
+    signature: { inputs: Record<string, { tensorShape: { dim: { size: string }[] } }> };
+  };
+  for (const n of json.modelTopology.node) if (n.op === 'Placeholder') n.attr.shape.shape.dim[0].size = '7';
+  for (const input of Object.values(json.signature.inputs)) input.tensorShape.dim[0].size = '7';
+  writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+  // 600 examples = 85 batches of 7 + 5.
+  const report = await evalJson([join(dir, 'model.json'), '--data', join(mlp, 'test.json'), '--reference', join(mlp, 'model.json')]);
+  assert.equal(report.context.batchSize, 7);
+  assert.equal(report.metrics!.positions, 600);
+  assert.equal(report.metrics!.accuracy, meta(mlp).testAccuracy);
+  assert.equal(report.reference!.outputs[0].top1Agreement, 1);
 });
