@@ -63,3 +63,59 @@ function applyReflector(
   y[yOff + from] -= s;
   for (let i = from + 1; i < rows; i++) y[yOff + i] -= s * v[vOff + i];
 }
+
+/**
+ * A basis of the columns of row-major `y` (rows x cols, rows >= cols) by LU with partial
+ * pivoting: the unit lower-trapezoidal factor, rows restored to their original order, as
+ * row-major float32. It spans the columns of `y` (when y has full column rank; with a zero
+ * pivot, unit columns fill in) and has entries bounded by 1, but is not orthonormal. About
+ * a quarter of Householder QR's flops (no Q to form): the normaliser between power
+ * iterations, as in Halko, Martinsson & Tropp (2011) §4.5 and scikit-learn; the last
+ * basis still comes from orthonormalizeColumns.
+ */
+export function luBasis(y: Float32Array, rows: number, cols: number): Float32Array {
+  if (cols > rows) throw new RangeError(`luBasis: needs rows >= cols, got ${rows}x${cols}`);
+  if (y.length !== rows * cols) throw new RangeError(`luBasis: ${rows}x${cols} needs ${rows * cols} values`);
+  const a = Float64Array.from(y);
+  // perm[i]: original row now at position i.
+  const perm = Int32Array.from({ length: rows }, (_, i) => i);
+  const swap = new Float64Array(cols);
+  for (let j = 0; j < cols; j++) {
+    let p = j;
+    let best = Math.abs(a[j * cols + j]);
+    for (let i = j + 1; i < rows; i++) {
+      const x = Math.abs(a[i * cols + j]);
+      if (x > best) {
+        best = x;
+        p = i;
+      }
+    }
+    if (p !== j) {
+      swap.set(a.subarray(p * cols, (p + 1) * cols));
+      a.copyWithin(p * cols, j * cols, (j + 1) * cols);
+      a.set(swap, j * cols);
+      const t = perm[p];
+      perm[p] = perm[j];
+      perm[j] = t;
+    }
+    if (best === 0) continue; // the rest of column j is zero: its multipliers stay 0
+    const pivotRow = j * cols;
+    const inv = 1 / a[pivotRow + j];
+    for (let i = j + 1; i < rows; i++) {
+      const row = i * cols;
+      const f = a[row + j] * inv;
+      a[row + j] = f;
+      if (f === 0) continue;
+      for (let c = j + 1; c < cols; c++) a[row + c] -= f * a[pivotRow + c];
+    }
+  }
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const src = i * cols;
+    const dst = perm[i] * cols;
+    const upto = Math.min(i, cols);
+    for (let c = 0; c < upto; c++) out[dst + c] = a[src + c];
+    if (i < cols) out[dst + i] = 1;
+  }
+  return out;
+}

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Matrix as MlMatrix, SingularValueDecomposition } from 'ml-matrix';
 import { symmetricEigen } from './eig.js';
 import { frobenius, type Matrix } from './matrix.js';
-import { orthonormalizeColumns } from './qr.js';
+import { luBasis, orthonormalizeColumns } from './qr.js';
 import { gaussianArray } from './random.js';
 
 /** Thin SVD A ~ U diag(s) V^T. */
@@ -113,10 +113,12 @@ export function sketchSvd(a: Matrix, rank: number, opts: TruncatedSvdOptions): S
 
 /**
  * Randomized SVD. W is A or A^T, whichever is wide (n <= N), so the sketch basis Q
- * (n x l) lives on the small side and is orthonormalised in float64 (Householder).
- * Power iterations compute Y = W (W^T Q) on TF.js and orthonormalise Y only: the
- * big-side QR (N x l, e.g. 10000 x 315) costs seconds in JavaScript, and skipping it
- * only blurs components below ~sqrt(eps32) * s_1 that do not affect compression.
+ * (n x l) lives on the small side. Power iterations compute Y = W (W^T Q) on TF.js and
+ * normalise Y only, by LU (luBasis) between iterations and by Householder QR in float64
+ * for the final basis: the big-side QR (N x l, e.g. 10000 x 315) costs seconds in
+ * JavaScript, and skipping it only blurs components below ~sqrt(eps32) * s_1 that do not
+ * affect compression; QR between iterations instead of LU was 2.2 of 8.7 s of HMF on the
+ * PTB benchmark for the same subspaces.
  * The small SVD of B = Q^T W comes from the eigendecomposition (float64) of its l x l
  * Gram B B^T, formed on TF.js in float32.
  */
@@ -137,8 +139,8 @@ function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: numb
   });
   try {
     // W Z for Z (N x l) and W^T Q for Q (n x l).
-    const mulW = (z: Float32Array): Float32Array => product(w, z, bigN, l);
-    const mulWt = (q: Float32Array): Float32Array => product(wt, q, n, l);
+    const mulW = (z: Float32Array): Float32Array => product(w, z, bigN, l, true);
+    const mulWt = (q: Float32Array): Float32Array => product(wt, q, n, l, true);
     let q: Float64Array;
     if (l >= n) {
       // The sketch would span the whole small side: use the identity, no randomness needed.
@@ -146,21 +148,23 @@ function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: numb
       q = new Float64Array(n * n);
       for (let i = 0; i < n; i++) q[i * n + i] = 1;
     } else {
+      let y: Float32Array;
       if (start && start.rows === a.rows && start.cols >= l) {
         const head = leadingColumns(start, l).data;
         // The start lives in A's column space: the small side itself, or mapped to it by W = A^T.
-        q = orthonormalize(tall ? mulW(head) : head, n, l);
+        y = tall ? mulW(head) : head;
       } else {
-        q = orthonormalize(mulW(gaussianArray(bigN * l, seed)), n, l);
+        y = mulW(gaussianArray(bigN * l, seed));
       }
-      for (let it = 0; it < powerIterations; it++) q = orthonormalize(mulW(mulWt(toRowMajor32(q, n, l))), n, l);
+      // LU between power iterations (same span, a quarter of QR's cost), Householder QR last.
+      for (let it = 0; it < powerIterations; it++) y = mulW(mulWt(luBasis(y, n, l)));
+      q = orthonormalize(y, n, l);
     }
-    const bt = mulWt(toRowMajor32(q, n, l)); // N x l, = B^T
-    const { values, vectors } = symmetricEigen(gram(bt, bigN, l), l);
-    const s = new Float64Array(l);
-    for (let i = 0; i < l; i++) s[i] = Math.sqrt(Math.max(values[i], 0));
-    const uw = columnMajorTimes(q, n, l, vectors); // n x l = Q E
-    const vw = vFromBt(bt, bigN, l, vectors, s); // N x l = B^T E / s
+    const q32 = toRowMajor32(q, n, l);
+    const bt = mulWt(q32); // N x l, = B^T
+    const e = Float32Array.from(symmetricEigen(gram(bt, bigN, l), l).vectors);
+    const { s, vw, order } = vFromBt(bt, bigN, l, e);
+    const uw = permuteColumns(product(tf.tensor2d(q32, [n, l]), e, l, l), n, l, order); // n x l = Q E
     for (let i = 0; i < l; i++) s[i] /= scale;
     return tall
       ? { u: { rows: a.rows, cols: l, data: vw }, s, v: { rows: a.cols, cols: l, data: uw } }
@@ -171,9 +175,10 @@ function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: numb
   }
 }
 
-/** op(A) X through TF.js, X given row-major (xRows x xCols). */
-function product(a: tf.Tensor, x: Float32Array, xRows: number, xCols: number): Float32Array {
+/** A X through TF.js, X given row-major (xRows x xCols). `a` is disposed when not `keep`. */
+function product(a: tf.Tensor, x: Float32Array, xRows: number, xCols: number, keep = false): Float32Array {
   const out = tf.tidy(() => tf.matMul(a, tf.tensor2d(x, [xRows, xCols])));
+  if (!keep) a.dispose();
   const data = out.dataSync() as Float32Array;
   out.dispose();
   return data;
@@ -216,40 +221,43 @@ function gram(x: Float32Array, rows: number, cols: number): Float64Array {
   return g;
 }
 
-/** Q E as row-major float32, Q column-major (rows x l), E row-major (l x l). */
-function columnMajorTimes(q: Float64Array, rows: number, l: number, e: Float64Array): Float32Array {
-  const acc = new Float64Array(l);
-  const out = new Float32Array(rows * l);
-  for (let i = 0; i < rows; i++) {
-    acc.fill(0);
-    for (let c = 0; c < l; c++) {
-      const qic = q[c * rows + i];
-      if (qic === 0) continue;
-      const ec = c * l;
-      for (let j = 0; j < l; j++) acc[j] += qic * e[ec + j];
-    }
-    out.set(acc, i * l);
-  }
-  return out;
-}
-
 /**
- * V = B^T E diag(1/s) through TF.js. Components whose singular value is below float32
- * resolution of the Gram (s_i <= s_1 * 1e-6) cannot be resolved: they get s = 0 and a
- * zero vector (they contribute nothing to any reconstruction).
+ * V = B^T E diag(1/s) and s through TF.js, with s_j = ||B^T e_j|| accumulated in float64
+ * (more accurate than the square roots of the float32 Gram's eigenvalues, and exactly
+ * ||U^T A||'s column norms, which the methods use for the residual ||A||^2 - sum s_j^2).
+ * Components come out sorted by s (order[j] = source column). Components whose value is
+ * below float32 resolution of the Gram (s_j <= s_1 * 1e-6) cannot be resolved: they get
+ * s = 0 and a zero vector (they contribute nothing to any reconstruction).
  */
-function vFromBt(bt: Float32Array, rows: number, l: number, e: Float64Array, s: Float64Array): Float32Array {
-  const out = tf.tidy(() => tf.matMul(tf.tensor2d(bt, [rows, l]), tf.tensor2d(Float32Array.from(e), [l, l])));
-  const data = out.dataSync() as Float32Array;
-  out.dispose();
+function vFromBt(bt: Float32Array, rows: number, l: number, e: Float32Array): { s: Float64Array; vw: Float32Array; order: Int32Array } {
+  const data = product(tf.tensor2d(bt, [rows, l]), e, l, l);
+  const norm2 = new Float64Array(l);
+  for (let i = 0; i < rows; i++) {
+    const base = i * l;
+    for (let j = 0; j < l; j++) norm2[j] += data[base + j] * data[base + j];
+  }
+  const order = Int32Array.from({ length: l }, (_, j) => j).sort((x, y) => norm2[y] - norm2[x] || x - y);
+  const s = Float64Array.from(order, (j) => Math.sqrt(norm2[j]));
   const floor = s[0] * 1e-6;
   const inv = new Float64Array(l);
   for (let j = 0; j < l; j++) {
     if (s[j] > floor) inv[j] = 1 / s[j];
     else s[j] = 0;
   }
-  for (let i = 0; i < rows; i++) for (let j = 0; j < l; j++) data[i * l + j] *= inv[j];
-  return data;
+  const vw = permuteColumns(data, rows, l, order);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < l; j++) vw[i * l + j] *= inv[j];
+  return { s, vw, order };
+}
+
+/** Row-major (rows x cols) with column j taken from column order[j]; `m` itself when order is the identity. */
+function permuteColumns(m: Float32Array, rows: number, cols: number, order: Int32Array): Float32Array {
+  if (order.every((src, j) => src === j)) return m;
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const base = i * cols;
+    for (let j = 0; j < cols; j++) out[base + j] = m[base + order[j]];
+  }
+  return out;
 }
 
 function leadingColumns(m: Matrix, r: number): Matrix {
