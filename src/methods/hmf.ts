@@ -1,8 +1,7 @@
 import { frobenius, selectColumns, type Matrix } from '../linalg/matrix.js';
-import { lowRankResidualSquared } from '../linalg/product.js';
 import { DEFAULT_POWER_ITERATIONS, sketchSvd, truncatedSvd, truncateSvd, type Svd } from '../linalg/svd.js';
 import { HybridEstimator } from './estimate.js';
-import { checkBudget, factorsFromSvd, lmfRank } from './lmf.js';
+import { checkBudget, factorsFromSvd, lmfRank, relativeError, truncationResidual2 } from './lmf.js';
 import type { HybridFactors, OutputSelection } from './types.js';
 
 export interface HmfOptions {
@@ -133,7 +132,7 @@ function lowRankSolution(k: Matrix, svd: Svd): HybridFactors {
     p,
     q,
     params: r * (k.rows + k.cols),
-    error: relativeError(k, lowRankResidualSquared(k, p, q)),
+    error: relativeError(k, truncationResidual2(k, svd, p, q)),
   };
 }
 
@@ -147,7 +146,8 @@ function hybridSolution(k: Matrix, dense: Int32Array, rank: number, seed: number
   for (const j of dense) isDense[j] = 1;
   const lowRankOutputs = Int32Array.from({ length: k.cols }, (_, j) => j).filter((j) => !isDense[j]);
   const kr = selectColumns(k, lowRankOutputs);
-  const { p, q } = factorsFromSvd(truncatedSvd(kr, rank, { seed, start, powerIterations: DEFAULT_POWER_ITERATIONS - 1 }));
+  const svd = truncatedSvd(kr, rank, { seed, start, powerIterations: DEFAULT_POWER_ITERATIONS - 1 });
+  const { p, q } = factorsFromSvd(svd);
   return {
     kind: 'hmf',
     rank,
@@ -159,12 +159,6 @@ function hybridSolution(k: Matrix, dense: Int32Array, rank: number, seed: number
     q,
     params: dense.length * k.rows + rank * (k.rows + lowRankOutputs.length),
     // The dense outputs are exact: the whole error is K_R's.
-    error: relativeError(k, lowRankResidualSquared(kr, p, q)),
+    error: relativeError(k, truncationResidual2(kr, svd, p, q)),
   };
-}
-
-/** sqrt(residual) / ||K||_F: the same expression as lowRankRelativeError, so lmf() and k = 0 agree bit for bit. */
-function relativeError(k: Matrix, residual2: number): number {
-  const norm = frobenius(k);
-  return norm === 0 ? 0 : Math.sqrt(residual2) / norm;
 }

@@ -1,5 +1,5 @@
-import type { Matrix } from '../linalg/matrix.js';
-import { lowRankRelativeError } from '../linalg/product.js';
+import { frobenius, type Matrix } from '../linalg/matrix.js';
+import { lowRankResidualSquared } from '../linalg/product.js';
 import { truncatedSvd, truncateSvd, type Svd } from '../linalg/svd.js';
 import type { LowRankFactors } from './types.js';
 
@@ -27,8 +27,36 @@ export function lmf(k: Matrix, budget: number, opts: LmfOptions, svd?: Svd): Low
   const r = lmfRank(k.rows, k.cols, budget);
   if (r === 0) return null;
   if (svd && svd.s.length < r) throw new RangeError(`lmf: the given SVD has ${svd.s.length} components, rank ${r} needs more`);
-  const { p, q } = factorsFromSvd(svd ? truncateSvd(svd, r) : truncatedSvd(k, r, { seed: opts.seed }));
-  return { kind: 'lmf', rank: r, p, q, params: r * (k.rows + k.cols), error: lowRankRelativeError(k, p, q) };
+  const truncated = svd ? truncateSvd(svd, r) : truncatedSvd(k, r, { seed: opts.seed });
+  const { p, q } = factorsFromSvd(truncated);
+  return { kind: 'lmf', rank: r, p, q, params: r * (k.rows + k.cols), error: relativeError(k, truncationResidual2(k, truncated, p, q)) };
+}
+
+/**
+ * Below this relative error^2 (error 0.1) the residual is recomputed from the factors:
+ * ||K||^2 - sum s_j^2 then loses too many digits to cancellation. Above it, the formula's
+ * error (float32 products, ~1e-6 ||K||^2) moves the relative error by under 1e-4 of itself.
+ */
+export const SKETCH_RESIDUAL_MIN = 1e-2;
+
+/**
+ * ||K - P Q||_F^2 where P Q = U S V^T is `svd` (a truncated SVD of K as truncatedSvd makes
+ * it: orthonormal U, s_j = ||K^T u_j||, so P Q = U U^T K). By Pythagoras that is
+ * ||K||^2 - sum s_j^2, which saves a product as large as K itself (about 10% of an SVD at
+ * 650x10000); recomputed from P and Q when the error is small.
+ */
+export function truncationResidual2(k: Matrix, svd: Svd, p: Matrix, q: Matrix): number {
+  const total = frobenius(k) ** 2;
+  let kept = 0;
+  for (const x of svd.s) kept += x * x;
+  const residual = total - kept;
+  return residual >= SKETCH_RESIDUAL_MIN * total ? residual : lowRankResidualSquared(k, p, q);
+}
+
+/** sqrt(residual) / ||K||_F (0 for a zero K): lmf() and hmf()'s k = 0 share it, so they agree bit for bit. */
+export function relativeError(k: Matrix, residual2: number): number {
+  const norm = frobenius(k);
+  return norm === 0 ? 0 : Math.sqrt(residual2) / norm;
 }
 
 /** P = U S^1/2 (rows x r) and Q = S^1/2 V^T (r x cols) from a (truncated) SVD. */
