@@ -14,6 +14,9 @@ import { isValidFactor } from './plan/budget.js';
 import { executePlan } from './plan/execute.js';
 import { REPORT_SCHEMA_VERSION, type MatrixReport, type Report } from './report/schema.js';
 import { TOOL_VERSION } from './version.js';
+import { readCalibration } from './calibrate/pipeline.js';
+import { dataBatches } from './calibrate/data.js';
+import type { Dataset } from './data/index.js';
 
 /** Options of `compress()`; every field has a default. */
 export interface CompressOptions {
@@ -55,6 +58,20 @@ export interface CompressOptions {
   minAgreement?: number;
   /** The command line, recorded in the report. */
   command?: string;
+  /**
+   * Calibration data file (DESIGN.md §5): factorize to minimise ||X(K − K')|| over each
+   * matrix's input activations X on these examples (pruning by |w|·||x||), and measure
+   * fidelity on them instead of generated probes. Layers models only for the activations.
+   */
+  calibration?: string;
+  /** Fine-tuning data file: train the compressed model to match the original (distillation). Layers models only. */
+  finetune?: string;
+  /** Fine-tuning epochs. @default 2 */
+  epochs?: number;
+  /** Fine-tuning Adam learning rate. @default 1e-3 */
+  learningRate?: number;
+  /** Data file to run `evaluate()` on with the written model; its numbers go into the report. */
+  eval?: string;
   /** Progress callback (the library never prints). */
   onProgress?: (message: string) => void;
 }
@@ -87,7 +104,10 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   progress(`reading ${modelPath}`);
   const model = await phase('read', () => readModel(modelPath));
   const adapter = await phase('read', () => adapterFor(model, opts.minParams, opts.portable));
-  const executed = await phase('factorize', () => executePlan(adapter.targets, (t) => adapter.matrix(t), adapter.edits, opts, progress));
+  const calibration = opts.calibration ? await phase('calibrate', () => readCalibration(opts.calibration!, model, adapter, progress)) : null;
+  const executed = await phase('factorize', () =>
+    executePlan(adapter.targets, (t) => adapter.matrix(t), adapter.edits, { ...opts, calibration: calibration?.grams ? { grams: calibration.grams } : undefined }, progress),
+  );
   const rewritten = await phase('rewrite', () => adapter.rewrite(executed.rewrites));
   const compressed = rewritten.model;
   const rows = executed.rows.map((row) => {
@@ -99,7 +119,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   const files = await phase('encode', () => encodeModel(compressed, { quantize: opts.quantize }));
 
   progress('measuring fidelity');
-  const measured = await phase('measure', () => measure(adapter, model, compressed, opts, progress));
+  const measured = await phase('measure', () => measure(adapter, model, compressed, opts, progress, calibration?.dataset));
   const before = await modelBytes(model.path);
   const after = sizeOf(files);
   const report: Report = {
@@ -123,7 +143,10 @@ export async function compress(modelPath: string, options: CompressOptions = {})
     unknownLayers: [...adapter.unknownLayers],
     totals: { ...totals, bytes: { before, after, factorRaw: before.raw / after.raw, factorGzip: before.gzip / after.gzip } },
     latency: measured.latency,
-    fidelity: { probes: opts.probes, source: 'generated', outputs: measured.fidelity },
+    fidelity: calibration
+      ? { probes: calibration.dataset.count, source: 'calibration', outputs: measured.fidelity }
+      : { probes: opts.probes, source: 'generated', outputs: measured.fidelity },
+    ...(calibration ? { calibration: calibration.summary(rows) } : {}),
     context: {
       backend,
       tfjsVersion: tf.version.tfjs,
@@ -170,6 +193,7 @@ async function measure(
   compressed: ModelFile,
   opts: ResolvedOptions,
   progress: (message: string) => void,
+  data?: Dataset,
 ): Promise<{ fidelity: OutputFidelity[]; latency: Report['latency'] }> {
   const { runnable: original, signatures } = await adapter.load(model);
   // The compressed model is measured as it is written, quantization included.
@@ -178,7 +202,8 @@ async function measure(
     // A model that fixes its batch size is probed in batches of that size.
     const fixedBatch = signatures.find((s) => s.batch !== undefined)?.batch;
     const batches: tf.Tensor[][] = [];
-    for (let done = 0; done < opts.probes; done += fixedBatch ?? opts.probes) {
+    if (data) batches.push(...dataBatches(data, fixedBatch ?? opts.probes, 0, data.count, fixedBatch));
+    for (let done = 0; !data && done < opts.probes; done += fixedBatch ?? opts.probes) {
       batches.push(makeProbes(signatures, fixedBatch ?? opts.probes, opts.seed + done));
     }
     const fidelity = compareOutputs(original, smaller, batches);
@@ -214,6 +239,11 @@ interface ResolvedOptions {
   probes: number;
   maxError?: number;
   minAgreement?: number;
+  calibration?: string;
+  finetune?: string;
+  epochs: number;
+  learningRate: number;
+  eval?: string;
 }
 
 function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions {
@@ -236,6 +266,13 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
   if (o.quantize !== undefined && !['keep', 'float16', 'uint8'].includes(o.quantize)) {
     throw new UsageError(`--quantize: expected float16 or uint8, found ${o.quantize}`);
   }
+  const epochs = o.epochs ?? 2;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new UsageError(`--epochs: expected a positive integer, found ${epochs}`);
+  const learningRate = o.learningRate ?? 1e-3;
+  if (!(learningRate > 0 && learningRate < 1)) throw new UsageError(`--learning-rate: expected a number between 0 and 1, found ${learningRate}`);
+  for (const [flag, v] of [['--calibration', o.calibration], ['--finetune', o.finetune], ['--eval', o.eval]] as const) {
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new UsageError(`${flag}: expected a data file (JSON or JSON Lines), found ${String(v)}`);
+  }
   if (o.maxError !== undefined && !(o.maxError >= 0)) throw new UsageError(`--max-error: expected a number >= 0, found ${o.maxError}`);
   if (o.minAgreement !== undefined && !(o.minAgreement >= 0 && o.minAgreement <= 1)) {
     throw new UsageError(`--min-agreement: expected a number between 0 and 1, found ${o.minAgreement}`);
@@ -256,6 +293,11 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
     probes,
     maxError: o.maxError,
     minAgreement: o.minAgreement,
+    calibration: o.calibration,
+    finetune: o.finetune,
+    epochs,
+    learningRate,
+    eval: o.eval,
   };
 }
 

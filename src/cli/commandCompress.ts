@@ -26,6 +26,11 @@ interface CompressFlags {
   maxError?: string;
   minAgreement?: string;
   quiet?: boolean;
+  calibration?: string;
+  finetune?: string;
+  epochs: string;
+  learningRate: string;
+  eval?: string;
 }
 
 export function compressCommand(): Command {
@@ -50,6 +55,11 @@ export function compressCommand(): Command {
     .option('--report <file.md>', 'also write the report as Markdown')
     .option('--max-error <x>', 'fail (exit 5) if the relative output error is above x')
     .option('--min-agreement <x>', 'fail (exit 5) if top-1 agreement is below x (0..1)')
+    .option('--calibration <data.json>', 'factorize/prune to preserve the outputs on these examples (JSON or JSON Lines); fidelity is measured on them')
+    .option('--finetune <data.json>', 'after compressing, train the compressed model to match the original on these examples (layers models)')
+    .option('--epochs <n>', 'fine-tuning epochs', '2')
+    .option('--learning-rate <x>', 'fine-tuning learning rate (Adam)', '0.001')
+    .option('--eval <data.json>', "score the written model on a labelled data file (as 'hmf eval') and add it to the report")
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (model: string, flags: CompressFlags, command: Command) => {
       const options: CompressOptions = {
@@ -69,6 +79,11 @@ export function compressCommand(): Command {
         backend: flags.backend === undefined ? undefined : parseChoice('--backend', flags.backend, ['tensorflow', 'wasm', 'cpu'] as const),
         maxError: flags.maxError === undefined ? undefined : parseNumber('--max-error', flags.maxError),
         minAgreement: flags.minAgreement === undefined ? undefined : parseNumber('--min-agreement', flags.minAgreement),
+        calibration: flags.calibration,
+        finetune: flags.finetune,
+        epochs: parseInteger('--epochs', flags.epochs),
+        learningRate: parseNumber('--learning-rate', flags.learningRate),
+        eval: flags.eval,
         command: ['hmf', ...process.argv.slice(2)].join(' '),
       };
       const progress = startProgress(flags.quiet ?? false);

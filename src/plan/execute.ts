@@ -1,4 +1,6 @@
+import { DEFAULT_DAMPING, gramDiagonal, permuteGram, weightedRelativeError, Whitening, type Gram } from '../calibrate/gram.js';
 import { hmf, lmf, pruneGlobal, pruneLayer } from '../methods/index.js';
+import { reconstruct, wandaPrune, wandaPruneGlobal, weightedHmf, weightedLmf } from '../methods/weighted.js';
 import type { Compressed, MethodName, OutputSelection } from '../methods/types.js';
 import type { Matrix } from '../linalg/matrix.js';
 import { emittedOrder, type WeightEdits } from '../model/order.js';
@@ -13,6 +15,12 @@ export interface ExecuteOptions {
   selection: OutputSelection;
   scope: 'layer' | 'global';
   seed: number;
+  /**
+   * Calibration: XᵀX of each target's input activations (by weight name, in the
+   * original input order). Targets with one are factorized to minimise ||X(K − K')||
+   * and pruned by |w|·||x||; their rows report the weighted error.
+   */
+  calibration?: { grams: ReadonlyMap<string, Gram>; damping?: number };
 }
 
 export interface Executed {
@@ -35,9 +43,20 @@ export function executePlan(
   const rows: MatrixReport[] = [];
   const rewrites: MatrixRewrite[] = [];
   const plans = planBudgets(targets, opts.factor, opts.method);
+  const damping = opts.calibration?.damping ?? DEFAULT_DAMPING;
+  // Row permutations applied to absorbers so far: their Grams follow the same order.
+  const permuted = new Map<string, Int32Array>();
+  const gramOf = (t: TargetMatrix): Gram | null => {
+    const g = opts.calibration?.grams.get(t.weight);
+    if (!g) return null;
+    const order = permuted.get(t.weight);
+    return order ? permuteGram(g, order) : g;
+  };
   const globalPrune =
     opts.method === 'prune' && opts.scope === 'global'
-      ? pruneGlobal(targets.map(matrixOf), totalBudget(targets, opts.factor))
+      ? opts.calibration
+        ? wandaPruneGlobal(targets.map(matrixOf), targets.map((t) => inputNorms(gramOf(t), t.rows, damping)), totalBudget(targets, opts.factor))
+        : pruneGlobal(targets.map(matrixOf), totalBudget(targets, opts.factor))
       : null;
 
   for (const [i, target] of targets.entries()) {
@@ -47,6 +66,8 @@ export function executePlan(
     let result: Compressed | null = null;
     let note: string | null = reason;
     let selection: OutputSelection | null = null;
+    const gram = gramOf(target);
+    const whitening = gram && opts.method !== 'prune' && budget !== null ? new Whitening(gram, damping) : null;
     if (globalPrune) {
       result = globalPrune[i];
     } else if (budget !== null) {
@@ -54,31 +75,46 @@ export function executePlan(
       const seed = matrixSeed(opts.seed, target.weight);
       if (opts.method === 'lmf' || (opts.method === 'hmf' && target.lowRankOnly)) {
         if (opts.method === 'hmf') note = target.lowRankOnly ?? null;
-        result = lmf(k, budget, { seed });
+        result = whitening ? (weightedLmf(k, budget, { seed }, whitening)?.result ?? null) : lmf(k, budget, { seed });
       } else if (opts.method === 'hmf') {
         const orderFixed = target.orderAbsorbers === null && !target.restoresOrder;
         selection = orderFixed && opts.selection === 'residual' ? 'leading' : opts.selection;
         if (selection !== opts.selection) {
           note = target.leadingReason ?? 'residual selection needs a next layer that can absorb the output order; used leading';
         }
-        result = hmf(k, budget, { seed, selection });
+        result = whitening ? (weightedHmf(k, budget, { seed, selection }, whitening)?.result ?? null) : hmf(k, budget, { seed, selection });
       } else {
-        result = pruneLayer(k, budget);
+        result = gram ? wandaPrune(k, inputNorms(gram, k.rows, damping), budget) : pruneLayer(k, budget);
       }
       if (result === null) note = `cannot reach factor ${opts.factor} with ${opts.method}`;
     }
+    const weightedError = gram && result ? weightedRelativeError(gram, matrixOf(target), reconstruct(result)) : null;
 
     if (result) {
       rewrites.push({ target, result });
       const order = result.kind === 'hmf' && result.k > 0 ? emittedOrder(result.denseOutputs, result.lowRankOutputs) : null;
       if (order && !target.restoresOrder) {
         if (target.orderAbsorbers === null) throw new Error(`internal: ${target.layer} emits a new output order but nothing absorbs it`);
-        for (const absorber of target.orderAbsorbers) edits.permuteRows(absorber, order);
+        for (const absorber of target.orderAbsorbers) {
+          edits.permuteRows(absorber, order);
+          const before = permuted.get(absorber);
+          permuted.set(absorber, before ? Int32Array.from(order, (o) => before[o]) : order);
+        }
       }
     }
-    rows.push(matrixRow(target, result, selection, note, (performance.now() - started) / 1000));
+    const row = matrixRow(target, result, selection, note, (performance.now() - started) / 1000);
+    rows.push(opts.calibration ? { ...row, weightedError } : row);
   }
   return { rows, rewrites };
+}
+
+/** ||x_i|| per input (Wanda's activation norms), damped like the whitening so unseen inputs keep their magnitude order. */
+function inputNorms(gram: Gram | null, n: number, damping: number): Float64Array {
+  if (!gram) return new Float64Array(n).fill(1);
+  const d = gramDiagonal(gram);
+  const mean = d.reduce((s, v) => s + v, 0) / Math.max(1, n);
+  const lambda = mean > 0 ? damping * mean : 1;
+  return Float64Array.from(d, (v) => Math.sqrt(v + lambda));
 }
 
 /** A per-matrix seed that does not depend on the order the matrices are processed in. */

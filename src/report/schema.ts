@@ -30,6 +30,8 @@ export interface MatrixReport {
   macsAfter: number;
   /** ||K - K'||_F / ||K||_F. */
   relativeError: number;
+  /** With calibration data: ||X(K - K')||_F / ||X K||_F over the calibration activations X (null: none collected for this matrix). */
+  weightedError?: number | null;
   seconds: number;
   /** Why the matrix stayed dense, or why the selection fell back. */
   note: string | null;
@@ -70,7 +72,10 @@ export interface Report {
     macs: { before: number; after: number };
   };
   latency: { runs: number; batches: BatchLatency[] } | null;
-  fidelity: { probes: number; source: 'generated'; outputs: OutputFidelity[] };
+  /** `source` 'calibration': the probes are the examples of the --calibration data file. */
+  fidelity: { probes: number; source: 'generated' | 'calibration'; outputs: OutputFidelity[] };
+  /** --calibration: the data file and what it was used for. */
+  calibration?: { path: string; examples: number; matricesWeighted: number; damping: number; note: string | null };
   context: {
     backend: string;
     tfjsVersion: string;
