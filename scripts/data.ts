@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 /** Repository root (scripts run from dist/scripts/). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Git-ignored cache for fetched tarballs. */
-export const cacheDir = join(repoRoot, '.cache');
+/** Cache for fetched tarballs: $HMF_CACHE, else the git-ignored .cache/. */
+import { cacheDir } from '../test/helpers.js';
+export { cacheDir };
 
 const NETWORK_ERROR = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|network/i;
 

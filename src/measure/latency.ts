@@ -14,14 +14,24 @@ export interface BatchLatency {
   compressed: LatencyStats;
   /** original median / compressed median. */
   speedup: number;
+  /** Timed runs per model actually made (fewer than asked when the time cap was hit). */
+  runs: number;
 }
 
 export interface LatencyOptions {
   /** Timed runs per model and batch size. @default 30 */
   runs?: number;
-  /** Untimed runs first. @default 5 */
+  /** Untimed runs first. @default 5 (fewer for slow models, see maxSeconds) */
   warmup?: number;
+  /**
+   * Stop timing once this many seconds have gone into timed runs, after at least
+   * `MIN_RUNS` each, so a large model does not take minutes. @default 20
+   */
+  maxSeconds?: number;
 }
+
+/** Timed runs per model made even when the time cap is reached. */
+export const MIN_RUNS = 5;
 
 /**
  * Times `predict` of both models on the same inputs, A/B interleaved so that drift
@@ -36,7 +46,7 @@ export function compareLatency(
   options: LatencyOptions = {},
 ): BatchLatency {
   const runs = options.runs ?? 30;
-  const warmup = options.warmup ?? 5;
+  const maxMs = (options.maxSeconds ?? 20) * 1000;
   const once = (m: Runnable): number => {
     const start = performance.now();
     const y = m.run(inputs);
@@ -45,13 +55,18 @@ export function compareLatency(
     tf.dispose(y);
     return ms;
   };
-  for (let i = 0; i < warmup; i++) {
+  // Warm-up: at least one run each, more while runs are cheap.
+  const warmupStart = performance.now();
+  for (let i = 0; i < (options.warmup ?? 5); i++) {
     once(original);
     once(compressed);
+    if (performance.now() - warmupStart > maxMs / 4) break;
   }
   const a: number[] = [];
   const b: number[] = [];
+  const timedStart = performance.now();
   for (let i = 0; i < runs; i++) {
+    if (i >= Math.min(MIN_RUNS, runs) && performance.now() - timedStart > maxMs) break;
     // Alternate which model goes first, so neither always runs on a warmer cache.
     if (i % 2 === 0) {
       a.push(once(original));
@@ -63,7 +78,7 @@ export function compareLatency(
   }
   const original_ = stats(a);
   const compressed_ = stats(b);
-  return { batch, original: original_, compressed: compressed_, speedup: original_.medianMs / compressed_.medianMs };
+  return { batch, original: original_, compressed: compressed_, speedup: original_.medianMs / compressed_.medianMs, runs: a.length };
 }
 
 export function stats(samples: readonly number[]): LatencyStats {

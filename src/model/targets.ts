@@ -60,7 +60,8 @@ const KNOWN_LAYERS = new Set([
   'Concatenate', 'Add', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Subtract', 'Dot', 'Masking',
   'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'ThresholdedReLU', 'PReLU', 'AlphaDropout', 'GaussianDropout',
   'GaussianNoise', 'SpatialDropout1D', 'ActivityRegularization', 'Cropping1D', 'ZeroPadding1D', 'ZeroPadding2D',
-  'Conv1D', 'Conv2D', 'LSTM', 'GRU', 'SimpleRNN', 'Bidirectional', 'TimeDistributed',
+  'Conv1D', 'Conv2D', 'Conv2DTranspose', 'Conv3D', 'DepthwiseConv2D', 'SeparableConv2D', 'UpSampling2D',
+  'Cropping2D', 'AveragePooling3D', 'MaxPooling3D', 'GlobalAveragePooling3D', 'GlobalMaxPooling3D', 'LSTM', 'GRU', 'SimpleRNN', 'Bidirectional', 'TimeDistributed',
 ]);
 
 /** Layers whose outputs are the same function of a permuted input, permuted (along the last axis). */
