@@ -17,6 +17,10 @@ import { TOOL_VERSION } from './version.js';
 import { readCalibration } from './calibrate/pipeline.js';
 import { dataBatches } from './calibrate/data.js';
 import type { Dataset } from './data/index.js';
+import { finetuneModel, type FinetuneSummary } from './finetune/index.js';
+import { checkDataFile } from './calibrate/pipeline.js';
+import { evaluate } from './eval.js';
+import { writeFile } from 'node:fs/promises';
 
 /** Options of `compress()`; every field has a default. */
 export interface CompressOptions {
@@ -103,13 +107,27 @@ export async function compress(modelPath: string, options: CompressOptions = {})
 
   progress(`reading ${modelPath}`);
   const model = await phase('read', () => readModel(modelPath));
+  if (opts.finetune && model.format === 'graph-model') {
+    throw new UsageError(`--finetune: ${model.path} is a graph model; fine-tuning needs a layers model (graph models have no trainable layers in TF.js)`);
+  }
   const adapter = await phase('read', () => adapterFor(model, opts.minParams, opts.portable));
+  // A bad --eval file fails before any work, not after the model is written.
+  if (opts.eval) await phase('read', () => checkDataFile(opts.eval!, model, adapter));
   const calibration = opts.calibration ? await phase('calibrate', () => readCalibration(opts.calibration!, model, adapter, progress)) : null;
   const executed = await phase('factorize', () =>
     executePlan(adapter.targets, (t) => adapter.matrix(t), adapter.edits, { ...opts, calibration: calibration?.grams ? { grams: calibration.grams } : undefined }, progress),
   );
   const rewritten = await phase('rewrite', () => adapter.rewrite(executed.rewrites));
-  const compressed = rewritten.model;
+  let compressed = rewritten.model;
+  let finetuned: FinetuneSummary | null = null;
+  if (opts.finetune) {
+    const masked = executed.rewrites.filter((r) => r.result.kind === 'prune').map((r) => r.target.weight);
+    const tuned = await phase('finetune', () =>
+      finetuneModel(model, compressed, { data: opts.finetune!, epochs: opts.epochs, learningRate: opts.learningRate, seed: opts.seed, masked, onProgress: progress }),
+    );
+    compressed = tuned.model;
+    finetuned = tuned.summary;
+  }
   const rows = executed.rows.map((row) => {
     const dense = rewritten.leftDense.find((d) => d.weight === row.weight);
     return dense ? leftDenseRow(row, dense.reason) : row;
@@ -147,6 +165,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
       ? { probes: calibration.dataset.count, source: 'calibration', outputs: measured.fidelity }
       : { probes: opts.probes, source: 'generated', outputs: measured.fidelity },
     ...(calibration ? { calibration: calibration.summary(rows) } : {}),
+    ...(finetuned ? { finetune: finetuned } : {}),
     context: {
       backend,
       tfjsVersion: tf.version.tfjs,
@@ -163,6 +182,11 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   progress(`writing ${opts.out}`);
   files.set('report.json', new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
   await writeFiles(files, opts.out, { force: opts.force });
+  if (opts.eval) {
+    progress(`evaluating ${opts.out} on ${opts.eval}`);
+    report.eval = await evaluate(join(opts.out, 'model.json'), { data: opts.eval, reference: model.path, backend: options.backend, onProgress: progress });
+    await writeFile(join(opts.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  }
   return { report, outDir: opts.out };
 }
 

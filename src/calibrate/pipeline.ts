@@ -52,3 +52,10 @@ export async function readCalibration(path: string, model: ModelFile, adapter: M
     }),
   };
 }
+
+/** Reads a data file against the model's inputs only to fail early on a bad one (UsageError). */
+export async function checkDataFile(path: string, model: ModelFile, adapter: ModelAdapter): Promise<void> {
+  const { runnable, signatures } = await adapter.load(model);
+  runnable.dispose();
+  await readDataFile(path, dataSignatures(model, signatures));
+}

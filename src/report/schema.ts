@@ -1,3 +1,5 @@
+import type { EvalReport } from '../eval.js';
+import type { FinetuneSummary } from '../finetune/index.js';
 import type { OutputFidelity } from '../measure/fidelity.js';
 import type { BatchLatency } from '../measure/latency.js';
 import type { MethodName, OutputSelection } from '../methods/types.js';
@@ -75,6 +77,10 @@ export interface Report {
   /** `source` 'calibration': the probes are the examples of the --calibration data file. */
   fidelity: { probes: number; source: 'generated' | 'calibration'; outputs: OutputFidelity[] };
   /** --calibration: the data file and what it was used for. */
+  /** --finetune: recovery training by distillation (src/finetune). */
+  finetune?: FinetuneSummary;
+  /** --eval: `evaluate()` of the written model on a labelled data file. */
+  eval?: EvalReport;
   calibration?: { path: string; examples: number; matricesWeighted: number; damping: number; note: string | null };
   context: {
     backend: string;

@@ -1,0 +1,90 @@
+/** `--finetune`: recovery training of a compressed layers model by distillation from the original. */
+import { registerTrainingKernels } from '../backend-kernels.js';
+import { loadLayers, readModelData } from '../calibrate/data.js';
+import { UsageError } from '../errors.js';
+import type { ModelFile } from '../io/index.js';
+import type { OutputFidelity } from '../measure/fidelity.js';
+import { distill, type EpochRecord } from './train.js';
+
+export { distill, shuffleDataset, type DistillOptions, type DistillResult, type EpochRecord } from './train.js';
+
+/** What the report says about fine-tuning. */
+export interface FinetuneSummary {
+  path: string;
+  examples: number;
+  trainExamples: number;
+  validationExamples: number;
+  labelled: boolean;
+  epochs: number;
+  learningRate: number;
+  bestEpoch: number;
+  initialValidationLoss: number;
+  history: EpochRecord[];
+  /** Original vs compressed on the validation slice, before and after fine-tuning. */
+  fidelityBefore: OutputFidelity[];
+  fidelityAfter: OutputFidelity[];
+  seconds: number;
+}
+
+export interface FinetuneModelOptions {
+  data: string;
+  epochs: number;
+  learningRate: number;
+  seed: number;
+  /** Manifest names of pruned weights (their zeros stay). */
+  masked: readonly string[];
+  onProgress?: (message: string) => void;
+}
+
+/**
+ * Fine-tunes `compressed` (its factorized structure as written) towards `original`
+ * on a data file and returns it with the trained weights. Layers models only.
+ */
+export async function finetuneModel(original: ModelFile, compressed: ModelFile, opts: FinetuneModelOptions): Promise<{ model: ModelFile; summary: FinetuneSummary }> {
+  if (original.format !== 'layers-model') {
+    throw new UsageError(`--finetune: ${original.path} is a graph model; fine-tuning needs a layers model (graph models have no trainable layers in TF.js)`);
+  }
+  const started = performance.now();
+  const progress = opts.onProgress ?? (() => {});
+  registerTrainingKernels();
+  const teacher = await loadLayers(original);
+  const student = await loadLayers(compressed);
+  try {
+    progress(`reading ${opts.data}`);
+    const data = await readModelData(opts.data, original, teacher, true);
+    const result = await distill(teacher, student, data, {
+      epochs: opts.epochs,
+      learningRate: opts.learningRate,
+      seed: opts.seed,
+      masked: opts.masked,
+      onProgress: progress,
+    });
+    const weights = compressed.weights.map((w) => {
+      const trained = result.weights.get(w.name);
+      return trained && w.dtype === 'float32' ? { ...w, values: trained } : w;
+    });
+    const missing = [...result.weights.keys()].filter((n) => !compressed.weights.some((w) => w.name === n));
+    if (missing.length) throw new Error(`internal: trained weights ${missing.join(', ')} are not in the compressed model`);
+    return {
+      model: { ...compressed, weights },
+      summary: {
+        path: data.path,
+        examples: data.count,
+        trainExamples: result.trainExamples,
+        validationExamples: result.validationExamples,
+        labelled: data.labels !== null,
+        epochs: opts.epochs,
+        learningRate: opts.learningRate,
+        bestEpoch: result.bestEpoch,
+        initialValidationLoss: result.initialValidationLoss,
+        history: result.history,
+        fidelityBefore: result.fidelityBefore,
+        fidelityAfter: result.fidelityAfter,
+        seconds: (performance.now() - started) / 1000,
+      },
+    };
+  } finally {
+    teacher.dispose();
+    student.dispose();
+  }
+}

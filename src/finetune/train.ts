@@ -1,0 +1,217 @@
+import * as tf from '@tensorflow/tfjs';
+import { batchLabels, batchRanges, batchTensors, type Dataset } from '../data/index.js';
+import { mulberry32 } from '../linalg/random.js';
+import { compareOutputs, type OutputFidelity } from '../measure/fidelity.js';
+import { layersRunnable, type Runnable } from '../measure/runnable.js';
+
+export interface DistillOptions {
+  /** @default 2 */
+  epochs?: number;
+  /** Adam learning rate. @default 1e-3 */
+  learningRate?: number;
+  /** @default 32 */
+  batchSize?: number;
+  /** Share of the examples held out for validation (best epoch, fidelity). @default 0.1 */
+  validation?: number;
+  /** Weight of the label loss when the data has labels (the rest is distillation). @default 0.5 */
+  labelWeight?: number;
+  /** Seed of the split and the batch order. @default 0 */
+  seed?: number;
+  /** Weight names (manifest names) whose zeros must stay zero: pruned matrices. */
+  masked?: readonly string[];
+  onProgress?: (message: string) => void;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  /** Mean training loss over the epoch's batches. */
+  loss: number;
+  /** Validation loss (distillation only) after the epoch. */
+  validationLoss: number;
+  seconds: number;
+}
+
+export interface DistillResult {
+  /** Trained values by manifest weight name (the best epoch's). */
+  weights: Map<string, Float32Array>;
+  /** 0 when no epoch beat the untrained model (its weights are kept). */
+  bestEpoch: number;
+  initialValidationLoss: number;
+  history: EpochRecord[];
+  trainExamples: number;
+  validationExamples: number;
+  /** Original vs student on the validation slice, before and after training. */
+  fidelityBefore: OutputFidelity[];
+  fidelityAfter: OutputFidelity[];
+}
+
+/**
+ * Trains `student` (the compressed model, factor layers trainable) to reproduce
+ * `teacher` (the original) on the dataset's inputs: cross-entropy against the
+ * teacher's probabilities for softmax outputs, mean squared error otherwise; mixed
+ * with cross-entropy against the labels when the data has them. Masked weights keep
+ * their zeros (the mask is re-applied after every step). A validation slice picks
+ * the best epoch, whose weights are returned (and left in `student`).
+ */
+export async function distill(teacher: tf.LayersModel, student: tf.LayersModel, data: Dataset, opts: DistillOptions = {}): Promise<DistillResult> {
+  const epochs = opts.epochs ?? 2;
+  const batchSize = opts.batchSize ?? 32;
+  const progress = opts.onProgress ?? (() => {});
+  const labelWeight = data.labels ? (opts.labelWeight ?? 0.5) : 0;
+  const shuffled = shuffleDataset(data, opts.seed ?? 0);
+  const holdout = data.count >= 10 ? Math.max(1, Math.round(data.count * (opts.validation ?? 0.1))) : 0;
+  const trainCount = data.count - holdout;
+  const validation = holdout > 0 ? { start: trainCount, end: data.count } : { start: 0, end: data.count };
+
+  student.trainable = true;
+  const variables = student.trainableWeights.map((w) => ({ name: w.originalName, variable: w.read() as tf.Variable }));
+  const maskedNames = new Set(opts.masked ?? []);
+  const masks = variables
+    .filter((v) => maskedNames.has(v.name))
+    .map((v) => ({ variable: v.variable, mask: tf.tidy(() => tf.notEqual(v.variable, 0).cast('float32')) }));
+  const optimizer = tf.train.adam(opts.learningRate ?? 1e-3);
+  const softmax = detectDistributions(teacher, shuffled, batchSize);
+
+  const lossOf = (xs: tf.Tensor[], labels: Int32Array | null, training: boolean): tf.Scalar => {
+    const targets = asList(teacher.predict(unwrap(xs)));
+    const outputs = asList(student.apply(unwrap(xs), { training }) as tf.Tensor | tf.Tensor[]);
+    let loss = tf.scalar(0);
+    outputs.forEach((y, i) => {
+      const t = targets[i];
+      const term = softmax[i] ? tf.neg(tf.mean(tf.sum(tf.mul(t, tf.log(tf.add(y, 1e-7))), -1))) : tf.mean(tf.square(tf.sub(y, t)));
+      loss = tf.add(loss, term);
+    });
+    if (labels && labelWeight > 0 && softmax[0]) {
+      const y = outputs[0];
+      const width = y.shape[y.shape.length - 1]!;
+      const onehot = tf.oneHot(tf.tensor(labels, y.shape.slice(0, -1), 'int32'), width);
+      const ce = tf.neg(tf.mean(tf.sum(tf.mul(onehot, tf.log(tf.add(y, 1e-7))), -1)));
+      loss = tf.add(tf.mul(loss, 1 - labelWeight), tf.mul(ce, labelWeight));
+    }
+    return loss as tf.Scalar;
+  };
+
+  const validationLoss = (): number => {
+    let total = 0;
+    let rows = 0;
+    for (const r of batchRanges(validation.end - validation.start, batchSize)) {
+      const xs = batchTensors(shuffled, validation.start + r.start, validation.start + r.end);
+      const l = tf.tidy(() => lossOf(xs, null, false));
+      total += l.dataSync()[0] * (r.end - r.start);
+      rows += r.end - r.start;
+      tf.dispose([...xs, l]);
+    }
+    return total / Math.max(1, rows);
+  };
+  const fidelity = (): OutputFidelity[] => {
+    const batches = batchRanges(validation.end - validation.start, batchSize).map((r) =>
+      batchTensors(shuffled, validation.start + r.start, validation.start + r.end),
+    );
+    try {
+      return compareOutputs(keep(layersRunnable(teacher)), keep(layersRunnable(student)), batches);
+    } finally {
+      tf.dispose(batches.flat());
+    }
+  };
+
+  const fidelityBefore = fidelity();
+  const initialValidationLoss = validationLoss();
+  let best = { epoch: 0, loss: initialValidationLoss, values: snapshot(variables) };
+  const history: EpochRecord[] = [];
+  const ranges = batchRanges(trainCount, batchSize);
+  const order = mulberry32((opts.seed ?? 0) + 1);
+  const started = performance.now();
+  const totalSteps = epochs * ranges.length;
+  let steps = 0;
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const t0 = performance.now();
+    const batches = [...ranges].sort(() => order() - 0.5);
+    let sum = 0;
+    for (const [b, r] of batches.entries()) {
+      const xs = batchTensors(shuffled, r.start, r.end);
+      const labels = batchLabels(shuffled, r.start, r.end);
+      const cost = optimizer.minimize(() => lossOf(xs, labels, true), true, variables.map((v) => v.variable));
+      for (const { variable, mask } of masks) tf.tidy(() => variable.assign(tf.mul(variable, mask)));
+      const loss = cost ? cost.dataSync()[0] : NaN;
+      tf.dispose([...xs, ...(cost ? [cost] : [])]);
+      sum += loss;
+      steps++;
+      const left = ((performance.now() - started) / 1000 / steps) * (totalSteps - steps);
+      progress(`fine-tune epoch ${epoch}/${epochs} batch ${b + 1}/${batches.length} loss ${loss.toFixed(4)}, ~${Math.ceil(left)}s left`);
+      await tf.nextFrame();
+    }
+    const validationLossNow = validationLoss();
+    history.push({ epoch, loss: sum / Math.max(1, batches.length), validationLoss: validationLossNow, seconds: (performance.now() - t0) / 1000 });
+    if (validationLossNow < best.loss) best = { epoch, loss: validationLossNow, values: snapshot(variables) };
+  }
+  variables.forEach((v, i) => v.variable.assign(tf.tensor(best.values[i], v.variable.shape)));
+  const fidelityAfter = fidelity();
+  optimizer.dispose();
+  tf.dispose(masks.map((m) => m.mask));
+  return {
+    weights: new Map(variables.map((v, i) => [v.name, best.values[i]])),
+    bestEpoch: best.epoch,
+    initialValidationLoss,
+    history,
+    trainExamples: trainCount,
+    validationExamples: validation.end - validation.start,
+    fidelityBefore,
+    fidelityAfter,
+  };
+}
+
+/** A Runnable that does not dispose its model (distill does not own the models). */
+function keep(r: Runnable): Runnable {
+  return { ...r, dispose: () => {} };
+}
+
+function snapshot(vs: readonly { variable: tf.Variable }[]): Float32Array[] {
+  return vs.map((v) => Float32Array.from(v.variable.dataSync() as Float32Array));
+}
+
+function unwrap(xs: tf.Tensor[]): tf.Tensor | tf.Tensor[] {
+  return xs.length === 1 ? xs[0] : xs;
+}
+
+function asList(y: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+  return Array.isArray(y) ? y : [y];
+}
+
+/** Per output: does the teacher emit probability rows (a softmax)? Checked on the first batch. */
+function detectDistributions(teacher: tf.LayersModel, data: Dataset, batchSize: number): boolean[] {
+  const xs = batchTensors(data, 0, Math.min(batchSize, data.count));
+  try {
+    return tf.tidy(() =>
+      asList(teacher.predict(unwrap(xs))).map((y) => {
+        if (y.shape[y.shape.length - 1]! < 2) return false;
+        const min = y.min().dataSync()[0];
+        const sums = y.sum(-1);
+        const off = tf.abs(tf.sub(sums, 1)).max().dataSync()[0];
+        return min >= 0 && off < 1e-3;
+      }),
+    );
+  } finally {
+    tf.dispose(xs);
+  }
+}
+
+/** The dataset with its examples in a seeded random order. */
+export function shuffleDataset(data: Dataset, seed: number): Dataset {
+  const u = mulberry32(seed + 7);
+  const order = Array.from({ length: data.count }, (_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(u() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const permute = <T extends Float32Array | Int32Array>(values: T, size: number): T => {
+    const out = new (values.constructor as new (n: number) => T)(values.length);
+    order.forEach((from, to) => out.set(values.subarray(from * size, (from + 1) * size), to * size));
+    return out;
+  };
+  const labelSize = data.labelShape.reduce((a, b) => a * b, 1);
+  return {
+    ...data,
+    inputs: data.inputs.map((i) => ({ ...i, values: permute(i.values, i.shape.reduce((a, b) => a * b, 1)) })),
+    labels: data.labels ? permute(data.labels, labelSize) : null,
+  };
+}
