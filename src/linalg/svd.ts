@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Matrix as MlMatrix, SingularValueDecomposition } from 'ml-matrix';
 import { symmetricEigen } from './eig.js';
 import { frobenius, type Matrix } from './matrix.js';
+import { SplitProducts } from './parallel.js';
 import { luBasis, orthonormalizeColumns } from './qr.js';
 import { gaussianArray } from './random.js';
 
@@ -130,17 +131,14 @@ function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: numb
   if (norm === 0) return zeroSvd(a, l);
   // Scale by a power of two (exact) so W W^T Q stays well inside float32 range. Both W and
   // W^T are materialised: the wasm backend's matMul with transposeA ran 10x slower
-  // (3.3 s vs 0.32 s for 650x10000 by 10000x315, measured).
+  // (3.3 s vs 0.32 s for 650x10000 by 10000x315, measured). Large ones are split in two
+  // row blocks, the second computed by a worker thread (parallel.ts).
   const scale = 2 ** -Math.round(Math.log2(norm));
-  const [w, wt] = tf.tidy(() => {
-    const scaled = tf.mul(tf.tensor2d(a.data, [a.rows, a.cols]), tf.scalar(scale));
-    const t = tf.transpose(scaled);
-    return tall ? [t, scaled] : [scaled, t];
-  });
+  const split = new SplitProducts(a.data, a.rows, a.cols, scale, Math.min(l, n));
   try {
-    // W Z for Z (N x l) and W^T Q for Q (n x l).
-    const mulW = (z: Float32Array): Float32Array => product(w, z, bigN, l, true);
-    const mulWt = (q: Float32Array): Float32Array => product(wt, q, n, l, true);
+    // W Z for Z (N x l) and W^T Q for Q (n x l), with W = A (wide) or A^T (tall).
+    const mulW = (z: Float32Array): Float32Array => (tall ? split.mulWt(z, l) : split.mulW(z, l));
+    const mulWt = (q: Float32Array): Float32Array => (tall ? split.mulW(q, l) : split.mulWt(q, l));
     let q: Float64Array;
     if (l >= n) {
       // The sketch would span the whole small side: use the identity, no randomness needed.
@@ -170,15 +168,14 @@ function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: numb
       ? { u: { rows: a.rows, cols: l, data: vw }, s, v: { rows: a.cols, cols: l, data: uw } }
       : { u: { rows: a.rows, cols: l, data: uw }, s, v: { rows: a.cols, cols: l, data: vw } };
   } finally {
-    w.dispose();
-    wt.dispose();
+    split.dispose();
   }
 }
 
-/** A X through TF.js, X given row-major (xRows x xCols). `a` is disposed when not `keep`. */
-function product(a: tf.Tensor, x: Float32Array, xRows: number, xCols: number, keep = false): Float32Array {
+/** A X through TF.js, X given row-major (xRows x xCols); disposes `a`. */
+function product(a: tf.Tensor, x: Float32Array, xRows: number, xCols: number): Float32Array {
   const out = tf.tidy(() => tf.matMul(a, tf.tensor2d(x, [xRows, xCols])));
-  if (!keep) a.dispose();
+  a.dispose();
   const data = out.dataSync() as Float32Array;
   out.dispose();
   return data;
