@@ -72,7 +72,7 @@ export interface CompressOptions {
   finetune?: string;
   /** Fine-tuning epochs. @default 2 */
   epochs?: number;
-  /** Fine-tuning Adam learning rate. @default 1e-3 */
+  /** Fine-tuning Adam learning rate. @default 1e-4 */
   learningRate?: number;
   /** Data file to run `evaluate()` on with the written model; its numbers go into the report. */
   eval?: string;
@@ -292,7 +292,7 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
   }
   const epochs = o.epochs ?? 2;
   if (!Number.isInteger(epochs) || epochs < 1) throw new UsageError(`--epochs: expected a positive integer, found ${epochs}`);
-  const learningRate = o.learningRate ?? 1e-3;
+  const learningRate = o.learningRate ?? 1e-4;
   if (!(learningRate > 0 && learningRate < 1)) throw new UsageError(`--learning-rate: expected a number between 0 and 1, found ${learningRate}`);
   for (const [flag, v] of [['--calibration', o.calibration], ['--finetune', o.finetune], ['--eval', o.eval]] as const) {
     if (v !== undefined && (typeof v !== 'string' || v === '')) throw new UsageError(`${flag}: expected a data file (JSON or JSON Lines), found ${String(v)}`);

@@ -58,7 +58,7 @@ export function compressCommand(): Command {
     .option('--calibration <data.json>', 'factorize/prune to preserve the outputs on these examples (JSON or JSON Lines); fidelity is measured on them')
     .option('--finetune <data.json>', 'after compressing, train the compressed model to match the original on these examples (layers models)')
     .option('--epochs <n>', 'fine-tuning epochs', '2')
-    .option('--learning-rate <x>', 'fine-tuning learning rate (Adam)', '0.001')
+    .option('--learning-rate <x>', 'fine-tuning learning rate (Adam)', '0.0001')
     .option('--eval <data.json>', "score the written model on a labelled data file (as 'hmf eval') and add it to the report")
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (model: string, flags: CompressFlags, command: Command) => {
