@@ -133,7 +133,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
     return dense ? leftDenseRow(row, dense.reason) : row;
   });
   const totals = computeTotals(model.weights, compressed.weights, rows);
-  checkFactor(totals.targeted, rows, opts.factor);
+  const warnings = checkFactor(totals.targeted, rows, opts.factor);
   const files = await phase('encode', () => encodeModel(compressed, { quantize: opts.quantize }));
 
   progress('measuring fidelity');
@@ -144,6 +144,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'hmf', version: TOOL_VERSION },
     command: options.command ?? `compress ${modelPath}`,
+    warnings,
     model: { path: model.path, format: model.format, className: adapter.className },
     output: { path: opts.out, runtimeRequired: rewritten.runtimeRequired },
     options: {
@@ -353,14 +354,19 @@ function ratio(a: number, b: number): number {
 }
 
 /** DESIGN.md §1: the achieved factor lands within 3% of the target, or the run fails naming the matrices. */
-function checkFactor(targeted: { paramsBefore: number; paramsAfter: number; factor: number }, rows: readonly MatrixReport[], factor: number): void {
-  if (rows.length === 0) return;
-  if (Math.abs(targeted.factor - factor) / factor <= 0.03) return;
+/**
+ * DESIGN.md §1: the achieved factor lands within 3% of the target. When matrices had to
+ * stay dense and the factor is missed, the run fails (exit 4) naming them. When every
+ * matrix was compressed and only whole rank steps keep the total off target (a single
+ * small matrix, say), the output is written with a warning that says so.
+ */
+function checkFactor(targeted: { factor: number }, rows: readonly MatrixReport[], factor: number): string[] {
+  if (rows.length === 0 || Math.abs(targeted.factor - factor) / factor <= 0.03) return [];
   const dense = rows.filter((r) => r.method === 'dense').map((r) => `${r.weight} [${r.shape.join('x')}]: ${r.note}`);
-  throw new TargetUnreachableError(
-    `factor ${factor} not reached on the targeted weights: got ${targeted.factor.toFixed(3)}` +
-      (dense.length ? `; left dense: ${dense.join('; ')}` : ''),
-  );
+  const got = `factor ${factor} not reached within 3% on the targeted weights: got ${targeted.factor.toFixed(3)}`;
+  if (dense.length) throw new TargetUnreachableError(`${got}; left dense: ${dense.join('; ')}`);
+  const steps = rows.filter((r) => r.rank !== null).map((r) => `${r.weight} rank ${r.rank} (steps of ${r.shape[0] + r.shape[1]} parameters)`);
+  return [`${got}, the nearest whole ranks: ${steps.join('; ')}`];
 }
 
 function checkGates(report: Report, maxError: number | undefined, minAgreement: number | undefined): void {

@@ -91,6 +91,7 @@ export function compressCommand(): Command {
       try {
         const { report } = await compress(model, options);
         progress.stop();
+        for (const w of report.warnings) process.stderr.write(`hmf: warning: ${w}\n`);
         if (flags.report) await writeFile(flags.report, renderMarkdown(report));
         process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTerminal(report, styleFor(process.stdout))}\n`);
       } finally {

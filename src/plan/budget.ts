@@ -41,8 +41,9 @@ const DRIFT_TOLERANCE = 0.02;
  * number of rank steps r(n+m), r = B/(n+m) rounded to the nearest step: floor() alone
  * lets a few large matrices (an Embedding with n+m = 4064, say) overshoot the factor
  * by 5% and more. When the running total still drifts more than 2% from the target,
- * the next rank is chosen to cancel the drift. LMF and HMF share the plan, so HMF's
- * k = 0 candidate is exactly LMF's factorization and HMF's error never exceeds LMF's.
+ * the next rank is chosen to cancel the drift. HMF gets the same budget, or B where that
+ * is larger, so its k = 0 candidate is at least LMF's factorization and HMF's error never
+ * exceeds LMF's.
  */
 export function planBudgets(ms: readonly Budgeted[], factor: number, method: MethodName): MatrixPlan[] {
   let wanted = 0;
@@ -59,7 +60,10 @@ export function planBudgets(ms: readonly Budgeted[], factor: number, method: Met
     const maxRank = Math.ceil(full / step) - 1; // r(n+m) < nm: never store more than the matrix
     rank = Math.min(maxRank, Math.max(1, rank));
     planned += rank * step;
-    return { budget: rank * step, reason: null };
+    // HMF may also use the rest of B = floor(nm/f): its dense outputs come in finer steps
+    // (n each); its k = 0 candidate keeps at least LMF's rank, so it stays no worse than LMF.
+    const budget = method === 'hmf' ? Math.min(full - 1, Math.max(rank * step, matrixBudget(m, factor))) : rank * step;
+    return { budget, reason: null };
   });
 }
 

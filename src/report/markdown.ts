@@ -8,6 +8,7 @@ export function renderMarkdown(report: Report): string {
   const t = report.totals;
   const lines: string[] = [];
   lines.push(`# hmf report: ${o.method} x${o.factor}`, '');
+  for (const w of report.warnings) lines.push(`> Warning: ${w}`, '');
   lines.push(`- model: \`${report.model.path}\` (${report.model.format}, ${report.model.className})`);
   lines.push(`- output: \`${report.output.path ?? '(not written)'}\`; runtime required: ${report.output.runtimeRequired ? 'yes' : 'no'}`);
   if (report.output.runtimeRequired) {

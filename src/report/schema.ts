@@ -48,6 +48,8 @@ export interface Report {
   schemaVersion: number;
   tool: { name: 'hmf'; version: string };
   command: string;
+  /** Things the user should know that did not stop the run (the CLI also prints them on stderr). */
+  warnings: string[];
   model: { path: string; format: 'layers-model' | 'graph-model'; className: string };
   output: { path: string | null; runtimeRequired: boolean };
   options: {

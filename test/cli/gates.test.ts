@@ -57,3 +57,13 @@ test('--quantize int8: exit 2', async () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--quantize/);
 });
+
+test('whole rank steps that keep the factor off by more than 3%: written, with a warning on stderr and in the report', async () => {
+  const out = join(tempDir(), 'out');
+  const r = await runHmf(['compress', join(repoRoot, 'fixtures', 'intent-mlp', 'model.json'), '-m', 'lmf', '-f', '8', '-o', out, '--no-bench', '--json', '--quiet']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /warning: factor 8 not reached within 3% .* hidden\/kernel rank 5 \(steps of 194 parameters\)/);
+  const report = JSON.parse(r.stdout) as Report;
+  assert.equal(report.warnings.length, 1);
+  assert.ok(existsSync(join(out, 'model.json')));
+});
