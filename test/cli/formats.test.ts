@@ -91,3 +91,23 @@ test('without --portable the terminal report says the runtime is required and sh
   assert.match(r.stdout, /runtime required/);
   assert.match(r.stdout, /import \{ registerHmfLayers \} from 'hmf\/runtime';/);
 });
+
+const gru = join(repoRoot, 'fixtures', 'sentiment-gru');
+const tokens = [[5, 9, 13, 2, 1, 7, 0, 0, ...Array(24).fill(0)]];
+
+for (const method of ['hmf', 'lmf', 'prune']) {
+  test(`recurrent model: compress sentiment-gru (Bidirectional GRU, masked) -m ${method} -f 4 loads and classifies in a fresh process`, async () => {
+    const out = join(tempDir(), 'out');
+    const r = await runHmf(['compress', join(gru, 'model.json'), '-m', method, '-f', '4', '-o', out, '--json', '--no-bench', '--quiet']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as Report;
+    withinFactor(report, 4);
+    const compressed = report.matrices.filter((m) => m.method === method).map((m) => m.weight);
+    assert.ok(compressed.includes('bigru/backward_gru/recurrent_kernel'), compressed.join(' '));
+    const loaded = await predictInFreshProcess(join(out, 'model.json'), tokens, 'int32', report.output.runtimeRequired);
+    assert.equal(loaded.code, 0, loaded.stderr);
+    const { shape, values } = JSON.parse(loaded.stdout) as { shape: number[]; values: number[] };
+    assert.deepEqual(shape, [1, 2]);
+    assert.ok(Math.abs(values[0] + values[1] - 1) < 1e-4);
+  });
+}
