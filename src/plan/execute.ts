@@ -44,6 +44,11 @@ export function executePlan(
   const rewrites: MatrixRewrite[] = [];
   const plans = planBudgets(targets, opts.factor, opts.method);
   const damping = opts.calibration?.damping ?? DEFAULT_DAMPING;
+  // Wanda scores |w|·sqrt(XᵀX_ii + λ) with λ = the mean of XᵀX_ii: with 0.01 (the whitening's)
+  // the inputs rare in the calibration data lost all their weights and held-out accuracy
+  // fell 2-4 points below magnitude pruning (sentiment-mlp, sentiment-embed); with 1 it
+  // is within noise or better.
+  const pruneDamping = PRUNE_DAMPING;
   // Row permutations applied to absorbers so far: their Grams follow the same order.
   const permuted = new Map<string, Int32Array>();
   const gramOf = (t: TargetMatrix): Gram | null => {
@@ -55,7 +60,7 @@ export function executePlan(
   const globalPrune =
     opts.method === 'prune' && opts.scope === 'global'
       ? opts.calibration
-        ? wandaPruneGlobal(targets.map(matrixOf), targets.map((t) => inputNorms(gramOf(t), t.rows, damping)), totalBudget(targets, opts.factor))
+        ? wandaPruneGlobal(targets.map(matrixOf), targets.map((t) => inputNorms(gramOf(t), t.rows, pruneDamping)), totalBudget(targets, opts.factor))
         : pruneGlobal(targets.map(matrixOf), totalBudget(targets, opts.factor))
       : null;
 
@@ -84,7 +89,7 @@ export function executePlan(
         }
         result = whitening ? (weightedHmf(k, budget, { seed, selection }, whitening)?.result ?? null) : hmf(k, budget, { seed, selection });
       } else {
-        result = gram ? wandaPrune(k, inputNorms(gram, k.rows, damping), budget) : pruneLayer(k, budget);
+        result = gram ? wandaPrune(k, inputNorms(gram, k.rows, pruneDamping), budget) : pruneLayer(k, budget);
       }
       if (result === null) note = `cannot reach factor ${opts.factor} with ${opts.method}`;
     }
@@ -107,6 +112,8 @@ export function executePlan(
   }
   return { rows, rewrites };
 }
+
+const PRUNE_DAMPING = 1;
 
 /** ||x_i|| per input (Wanda's activation norms), damped like the whitening so unseen inputs keep their magnitude order. */
 function inputNorms(gram: Gram | null, n: number, damping: number): Float64Array {
