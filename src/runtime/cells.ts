@@ -59,16 +59,17 @@ export abstract class HmfCell extends tf.layers.Layer {
   /** Hook for bias initialisation beyond the initializer (LSTM's unit forget bias). */
   protected initBias(): void {}
 
-  /** x K + b for every step of `x` (batch, time, n) at once; input dropout when training. */
+  /** x K + b for every step of `x` (batch, time, n) at once, time-major: (time, batch, gates); input dropout when training. */
   projectInputs(x: tf.Tensor, training: boolean): tf.Tensor3D {
     const [batch, steps, n] = x.shape;
-    let xs = x;
+    // Transposing x (n wide) is cheaper than transposing the projection (gates wide).
+    let xs = tf.transpose(x, [1, 0, 2]);
     if (training && this.stock.dropout > 0 && this.stock.dropout < 1) {
-      xs = tf.mul(x, tf.expandDims(tf.dropout(tf.ones([batch, n]), this.stock.dropout), 1));
+      xs = tf.mul(xs, tf.dropout(tf.ones([batch, n]), this.stock.dropout));
     }
-    let y = multiply(tf.reshape(xs, [batch * steps, n]), this.kernel.prepare()[0]);
+    let y = multiply(tf.reshape(xs, [steps * batch, n]), this.kernel.prepare()[0]);
     if (this.bias) y = tf.add(y, this.bias.read());
-    return tf.reshape(y, [batch, steps, this.kernel.cols]);
+    return tf.reshape(y, [steps, batch, this.kernel.cols]);
   }
 
   /** Reads the recurrent weights once for the steps of one call. */
