@@ -1,33 +1,40 @@
 /**
  * The worker side of parallel.ts: its own TF.js wasm instance computing the second
  * row block of split products. Messages arrive in order; each product's result is
- * written into shared memory and signalled through the control array.
+ * written into shared memory and signalled through the control array. Idle and
+ * holding nothing for IDLE_MS, it retires, so its memory (the TF.js instance, the wasm
+ * heap, which never shrinks) is not held while the rest of a compression runs.
  */
 import * as tf from '@tensorflow/tfjs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CTRL, type ToWorker } from './parallelProtocol.js';
 
+const IDLE_MS = 1500;
+
 const ctrl = new Int32Array((workerData as { ctrl: SharedArrayBuffer }).ctrl);
 const blocks = new Map<number, { w: tf.Tensor2D; wt: tf.Tensor2D }>();
+let idle: NodeJS.Timeout | undefined;
 
 function signal(index: number, value: number): void {
   Atomics.store(ctrl, index, value);
   Atomics.notify(ctrl, index);
 }
 
+function armIdle(): void {
+  clearTimeout(idle);
+  idle = setTimeout(() => {
+    if (blocks.size > 0) return armIdle();
+    signal(CTRL.state, 2);
+    process.exit(0); // ends this worker thread only
+  }, IDLE_MS);
+}
+
 function handle(msg: ToWorker): void {
   if (msg.op === 'load') {
-    const { id, rows, cols, split, splitT, scale } = msg;
-    const pair = tf.tidy(() => {
-      const w = tf.mul(tf.tensor2d(new Float32Array(msg.data), [rows, cols]), tf.scalar(scale));
-      const wt = tf.transpose(w);
-      return {
-        w: tf.slice(w, [split, 0], [rows - split, cols]) as tf.Tensor2D,
-        wt: tf.slice(wt, [splitT, 0], [cols - splitT, rows]) as tf.Tensor2D,
-      };
-    });
-    blocks.set(id, pair);
-    signal(CTRL.loaded, id);
+    const w = tf.tensor2d(new Float32Array(msg.w), [msg.wRows, msg.cols]);
+    const wt = tf.tensor2d(new Float32Array(msg.wt), [msg.wtRows, msg.rows]);
+    blocks.set(msg.id, { w, wt });
+    signal(CTRL.loaded, msg.id);
   } else if (msg.op === 'mul') {
     const pair = blocks.get(msg.id);
     if (!pair) throw new Error(`matmulWorker: no matrix ${msg.id}`);
@@ -50,11 +57,13 @@ try {
   parentPort?.on('message', (msg: ToWorker) => {
     try {
       handle(msg);
+      armIdle();
     } catch {
       signal(CTRL.state, -1);
     }
   });
   signal(CTRL.state, 1);
+  armIdle();
 } catch {
   signal(CTRL.state, -1);
 }

@@ -53,6 +53,7 @@ export async function parallelReady(timeoutMs = 30_000): Promise<boolean> {
 
 function startPeer(): Peer | null {
   if (!enabled || tf.getBackend() !== 'wasm') return null;
+  if (peer && Atomics.load(peer.ctrl, CTRL.state) === 2) peer = undefined; // retired while idle
   if (peer !== undefined) return peer;
   try {
     const ctrl = new Int32Array(new SharedArrayBuffer(4 * CTRL.size));
@@ -71,13 +72,22 @@ function stopPeer(): void {
   peer = enabled ? null : undefined;
 }
 
+/** The second row blocks, kept as data for the worker and turned into tensors only if the main thread needs them. */
+interface SecondBlocks {
+  w: Float32Array;
+  wt: Float32Array;
+  tensors: [tf.Tensor2D, tf.Tensor2D] | null;
+}
+
 /**
  * W = data * scale (rows x cols) held as TF.js row blocks, for repeated products W X
- * (X: cols x xCols) and W^T X (X: rows x xCols) with xCols <= maxXCols.
+ * (X: cols x xCols) and W^T X (X: rows x xCols) with xCols <= maxXCols. The blocks are cut
+ * and transposed in JavaScript, so neither thread's wasm heap ever holds W whole more
+ * than once (that heap never shrinks).
  */
 export class SplitProducts {
-  private readonly w: tf.Tensor2D[];
-  private readonly wt: tf.Tensor2D[];
+  private readonly first: [tf.Tensor2D, tf.Tensor2D];
+  private readonly second: SecondBlocks | null = null;
   private readonly split: number;
   private readonly splitT: number;
   private readonly remote: { peer: Peer; id: number; input: Float32Array; output: Float32Array } | null = null;
@@ -93,19 +103,30 @@ export class SplitProducts {
     this.split = halve ? Math.ceil(rows / 2) : rows;
     this.splitT = halve ? Math.ceil(cols / 2) : cols;
     const { split, splitT } = this;
-    [this.w, this.wt] = tf.tidy(() => {
-      const w = tf.mul(tf.tensor2d(data, [rows, cols]), tf.scalar(scale)) as tf.Tensor2D;
-      const wt = tf.transpose(w);
-      const cut = (m: tf.Tensor2D, at: number, r: number, c: number): tf.Tensor2D[] =>
-        at === r ? [m] : [tf.slice(m, [0, 0], [at, c]), tf.slice(m, [at, 0], [r - at, c])];
-      return [cut(w, split, rows, cols), cut(wt, splitT, cols, rows)];
-    });
-    const p = halve ? startPeer() : null;
-    if (p && Atomics.load(p.ctrl, CTRL.state) >= 0) {
+    this.first = [
+      tf.tensor2d(scaledRows(data, cols, 0, split, scale, new Float32Array(split * cols)), [split, cols]),
+      tf.tensor2d(scaledColumns(data, rows, cols, 0, splitT, scale, new Float32Array(splitT * rows)), [splitT, rows]),
+    ];
+    if (!halve) return;
+    const p = startPeer();
+    const usable = p !== null && Atomics.load(p.ctrl, CTRL.state) >= 0;
+    const buffer = (count: number): Float32Array => new Float32Array(usable ? new SharedArrayBuffer(4 * count) : new ArrayBuffer(4 * count));
+    const w = scaledRows(data, cols, split, rows, scale, buffer((rows - split) * cols));
+    const wt = scaledColumns(data, rows, cols, splitT, cols, scale, buffer((cols - splitT) * rows));
+    this.second = { w, wt, tensors: null };
+    if (p && usable) {
       const id = p.nextId++;
-      const shared = new SharedArrayBuffer(4 * rows * cols);
-      new Float32Array(shared).set(data);
-      p.worker.postMessage({ op: 'load', id, data: shared, rows, cols, split, splitT, scale } satisfies ToWorker);
+      const msg: ToWorker = {
+        op: 'load',
+        id,
+        w: w.buffer as SharedArrayBuffer,
+        wRows: rows - split,
+        wt: wt.buffer as SharedArrayBuffer,
+        wtRows: cols - splitT,
+        rows,
+        cols,
+      };
+      p.worker.postMessage(msg);
       const input = new Float32Array(new SharedArrayBuffer(4 * Math.max(rows, cols) * maxXCols));
       const output = new Float32Array(new SharedArrayBuffer(4 * Math.max(rows - split, cols - splitT) * maxXCols));
       this.remote = { peer: p, id, input, output };
@@ -127,19 +148,23 @@ export class SplitProducts {
     const r = this.remote;
     if (!r) return false;
     const t0 = Date.now();
-    while (Atomics.load(r.peer.ctrl, CTRL.loaded) < r.id && Atomics.load(r.peer.ctrl, CTRL.state) >= 0 && Date.now() - t0 < timeoutMs) {
+    while (Atomics.load(r.peer.ctrl, CTRL.loaded) < r.id && Atomics.load(r.peer.ctrl, CTRL.state) === 1 && Date.now() - t0 < timeoutMs) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    return Atomics.load(r.peer.ctrl, CTRL.loaded) >= r.id && Atomics.load(r.peer.ctrl, CTRL.state) === 1;
+    return this.remoteUsable();
   }
 
   dispose(): void {
-    tf.dispose([...this.w, ...this.wt]);
+    tf.dispose([...this.first, ...(this.second?.tensors ?? [])]);
     if (this.remote && peer === this.remote.peer) this.remote.peer.worker.postMessage({ op: 'free', id: this.remote.id } satisfies ToWorker);
   }
 
+  private remoteUsable(): boolean {
+    const r = this.remote;
+    return r !== null && peer === r.peer && Atomics.load(r.peer.ctrl, CTRL.state) === 1 && Atomics.load(r.peer.ctrl, CTRL.loaded) >= r.id;
+  }
+
   private product(transposed: boolean, x: Float32Array, xCols: number): Float32Array {
-    const blocks = transposed ? this.wt : this.w;
     const outRows = transposed ? this.cols : this.rows;
     const xRows = transposed ? this.rows : this.cols;
     const at = transposed ? this.splitT : this.split;
@@ -147,7 +172,7 @@ export class SplitProducts {
     const out = new Float32Array(outRows * xCols);
     const r = this.remote;
     let seq = 0;
-    if (blocks.length === 2 && r && peer === r.peer && Atomics.load(r.peer.ctrl, CTRL.state) === 1 && Atomics.load(r.peer.ctrl, CTRL.loaded) >= r.id) {
+    if (this.second && r && this.remoteUsable()) {
       r.input.set(x);
       seq = ++r.peer.seq;
       const msg: ToWorker = { op: 'mul', id: r.id, transposed, x: r.input.buffer as SharedArrayBuffer, xRows, xCols, out: r.output.buffer as SharedArrayBuffer, seq };
@@ -155,18 +180,50 @@ export class SplitProducts {
     }
     const xt = tf.tensor2d(x, [xRows, xCols]);
     try {
-      out.set(matMulData(blocks[0], xt), 0);
-      if (blocks.length === 2) {
+      out.set(matMulData(this.first[transposed ? 1 : 0], xt), 0);
+      if (this.second) {
         if (seq > 0 && r && awaitProduct(r.peer, seq)) {
           out.set(r.output.subarray(0, (outRows - at) * xCols), at * xCols);
           remoteBlocks++;
-        } else out.set(matMulData(blocks[1], xt), at * xCols);
+        } else {
+          out.set(matMulData(this.secondTensors()[transposed ? 1 : 0], xt), at * xCols);
+        }
       }
     } finally {
       xt.dispose();
     }
     return out;
   }
+
+  private secondTensors(): [tf.Tensor2D, tf.Tensor2D] {
+    const s = this.second;
+    if (!s) throw new Error('internal: SplitProducts has no second block');
+    s.tensors ??= [tf.tensor2d(s.w, [this.rows - this.split, this.cols]), tf.tensor2d(s.wt, [this.cols - this.splitT, this.rows])];
+    return s.tensors;
+  }
+}
+
+/** Rows [r0, r1) of row-major `data` (width cols), times scale, into `out`. */
+function scaledRows(data: Float32Array, cols: number, r0: number, r1: number, scale: number, out: Float32Array): Float32Array {
+  const src = data.subarray(r0 * cols, r1 * cols);
+  for (let i = 0; i < src.length; i++) out[i] = src[i] * scale;
+  return out;
+}
+
+/** Columns [c0, c1) of row-major `data` (rows x cols), transposed ((c1 - c0) x rows) and times scale, into `out`; tiled for the cache. */
+function scaledColumns(data: Float32Array, rows: number, cols: number, c0: number, c1: number, scale: number, out: Float32Array): Float32Array {
+  const tile = 64;
+  for (let i0 = 0; i0 < rows; i0 += tile) {
+    const i1 = Math.min(rows, i0 + tile);
+    for (let j0 = c0; j0 < c1; j0 += tile) {
+      const j1 = Math.min(c1, j0 + tile);
+      for (let i = i0; i < i1; i++) {
+        const row = i * cols;
+        for (let j = j0; j < j1; j++) out[(j - c0) * rows + i] = data[row + j] * scale;
+      }
+    }
+  }
+  return out;
 }
 
 function matMulData(a: tf.Tensor2D, x: tf.Tensor2D): Float32Array {
@@ -183,7 +240,12 @@ function awaitProduct(p: Peer, seq: number): boolean {
     const done = Atomics.load(p.ctrl, CTRL.done);
     if (done >= seq) return true;
     const left = deadline - Date.now();
-    if (Atomics.load(p.ctrl, CTRL.state) < 0 || left <= 0) {
+    const state = Atomics.load(p.ctrl, CTRL.state);
+    if (state === 2) {
+      if (peer === p) peer = undefined; // retired (it never does with a matrix loaded): start afresh next time
+      return false;
+    }
+    if (state !== 1 || left <= 0) {
       if (peer === p) stopPeer();
       return false;
     }

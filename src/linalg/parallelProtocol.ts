@@ -2,7 +2,10 @@
 
 /** Slots of the shared Int32Array control block. */
 export const CTRL = {
-  /** 0 starting, 1 ready, -1 failed (the main thread then computes everything itself). */
+  /**
+   * 0 starting, 1 ready, 2 retired after being idle (a new worker is started when needed),
+   * -1 failed (the main thread then computes everything itself).
+   */
   state: 0,
   /** Id of the last matrix the worker has loaded. */
   loaded: 1,
@@ -15,15 +18,14 @@ export type ToWorker =
   | {
       op: 'load';
       id: number;
-      /** rows x cols float32, row-major. */
-      data: SharedArrayBuffer;
+      /** The second row block of W (rows x cols, row-major float32, already scaled). */
+      w: SharedArrayBuffer;
+      wRows: number;
+      /** The second row block of W^T (wtRows x rows). */
+      wt: SharedArrayBuffer;
+      wtRows: number;
       rows: number;
       cols: number;
-      /** The worker keeps rows [split, rows) of W and [splitT, cols) of W^T. */
-      split: number;
-      splitT: number;
-      /** W is data * scale (a power of two, exact). */
-      scale: number;
     }
   | { op: 'mul'; id: number; transposed: boolean; x: SharedArrayBuffer; xRows: number; xCols: number; out: SharedArrayBuffer; seq: number }
   | { op: 'free'; id: number };

@@ -1,5 +1,5 @@
 import { frobenius, selectColumns, type Matrix } from '../linalg/matrix.js';
-import { DEFAULT_POWER_ITERATIONS, sketchSvd, truncatedSvd, truncateSvd, type Svd } from '../linalg/svd.js';
+import { DEFAULT_OVERSAMPLE, DEFAULT_POWER_ITERATIONS, sketchSvd, truncatedSvd, truncateSvd, type Svd } from '../linalg/svd.js';
 import { HybridEstimator } from './estimate.js';
 import { checkBudget, factorsFromSvd, lmfRank, relativeError, truncationResidual2 } from './lmf.js';
 import type { HybridFactors, OutputSelection } from './types.js';
@@ -112,7 +112,9 @@ export function hmf(k: Matrix, budget: number, opts: HmfOptions): HybridFactors 
   if (r0 === 0) return null;
   const sketch = sketchSvd(k, r0, { seed: opts.seed });
   const lmfSolution = lowRankSolution(k, truncateSvd(sketch, r0));
-  const choice = chooseHybrid(new HybridEstimator(k, sketch), budget, opts.selection);
+  // The estimator's cost grows with the cube of its components: r0 + oversample of them, as a randomized sketch has.
+  const estimator = new HybridEstimator(k, truncateSvd(sketch, r0 + DEFAULT_OVERSAMPLE));
+  const choice = chooseHybrid(estimator, budget, opts.selection);
   if (!choice || choice.k === 0) return lmfSolution;
   const hybrid = hybridSolution(k, choice.dense, choice.rank, opts.seed, sketch.u);
   return hybrid.error <= lmfSolution.error ? hybrid : lmfSolution;

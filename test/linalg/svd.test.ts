@@ -70,11 +70,24 @@ describe('truncatedSvd (randomized)', () => {
   });
 
   it('is bit-identical for the same seed and differs for another seed', () => {
-    const one = truncatedSvd(decaying, 20, { seed: 42, method: 'randomized' });
-    const two = truncatedSvd(decaying, 20, { seed: 42, method: 'randomized' });
-    const other = truncatedSvd(decaying, 20, { seed: 43, method: 'randomized' });
+    // One power iteration: 30 x 4 sketch columns stay below the small side (200), so the sketch is random.
+    const opts = { method: 'randomized' as const, powerIterations: 1 };
+    const one = truncatedSvd(decaying, 20, { seed: 42, ...opts });
+    const two = truncatedSvd(decaying, 20, { seed: 42, ...opts });
+    const other = truncatedSvd(decaying, 20, { seed: 43, ...opts });
     assert.ok(sameSvd(one, two));
     assert.ok(!sameSvd(one, other));
+  });
+
+  it('uses the whole small side when the sketch would cost as much (seed-independent, optimal error)', () => {
+    // 30 x (2 * 4 + 2) = 300 sketch columns >= 200.
+    const one = sketchSvd(decaying, 20, { seed: 1, method: 'randomized' });
+    const other = sketchSvd(decaying, 20, { seed: 2, method: 'randomized' });
+    assert.equal(one.s.length, 200);
+    assert.ok(sameSvd(one, other));
+    const top = truncateSvd(one, 20);
+    const opt = optimalError(exactSvd(decaying).s, 20);
+    assert.ok(relativeDifference(decaying, reconstruct(top.u, top.s, top.v)) <= opt * 1.0001);
   });
 
   it('covers the whole small side when rank + oversample reaches it', () => {
