@@ -1,9 +1,10 @@
 /**
- * Batch-1 sequence latency of a stock TF.js LSTM against the hmf runtime LSTM with
- * dense, LMF and HMF matrices at factors 2, 4 and 8, for several sizes: where do
- * factored recurrent layers stop being slower than dense ones (per-op overhead)?
+ * Sequence latency (batch 1 and 32 by default) of a stock TF.js LSTM against the hmf
+ * runtime LSTM with dense, LMF and HMF matrices at factors 2, 4 and 8, for several sizes:
+ * where do factored recurrent layers stop being slower than dense ones (per-op overhead)?
  *
- *   npx tsc -p tsconfig.json && node dist/scripts/bench-recurrent.js [--units 128,256,512,1024] [--steps 64] [--runs 15] [--backend wasm] [--json]
+ *   npx tsc -p tsconfig.json && node dist/scripts/bench-recurrent.js [--units 128,256,512] [--batches 1,32] [--steps 64]
+ *     [--runs 15] [--factors 2,4,8] [--variants hmf-dense,lmf,hmf,portable-lmf,hmf-gather] [--backend wasm] [--json]
  *
  * Variants, each timed A/B-interleaved with the stock LSTM after warm-up (median ms):
  * - stock:        tf.layers.lstm
@@ -18,8 +19,12 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendName } from '../src/backend.js';
 import { HmfLSTM, registerHmfLayers, toRanges, type FactorsConfig } from '../src/runtime/index.js';
 
+const ALL_VARIANTS = ['hmf-dense', 'portable-lmf', 'lmf', 'hmf', 'hmf-gather'];
+
 interface Args {
   units: number[];
+  batches: number[];
+  variants: string[];
   steps: number;
   runs: number;
   factors: number[];
@@ -34,7 +39,9 @@ function parseArgs(argv: string[]): Args {
   };
   const list = (v: string | undefined, d: number[]) => (v ? v.split(',').map(Number) : d);
   return {
-    units: list(get('--units'), [128, 256, 512, 1024]),
+    units: list(get('--units'), [128, 256, 512]),
+    batches: list(get('--batches'), [1, 32]),
+    variants: get('--variants')?.split(',') ?? ALL_VARIANTS,
     steps: Number(get('--steps') ?? 64),
     runs: Number(get('--runs') ?? 15),
     factors: list(get('--factors'), [2, 4, 8]),
@@ -116,6 +123,7 @@ function opOverheadMs(): number {
 
 interface Row {
   units: number;
+  batch: number;
   variant: string;
   params: number;
   ms: number;
@@ -130,47 +138,49 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const overhead = opOverheadMs();
   if (!args.json) {
-    console.log(`backend ${backend}, tfjs ${tf.version.tfjs}, ${args.steps} steps, batch 1, ${args.runs} runs, per-op overhead ~${(overhead * 1000).toFixed(1)} µs`);
+    console.log(`backend ${backend}, tfjs ${tf.version.tfjs}, ${args.steps} steps, ${args.runs} runs, per-op overhead ~${(overhead * 1000).toFixed(1)} µs`);
   }
+  const wanted = new Set(args.variants);
   for (const units of args.units) {
     const n = units;
     const m = 4 * units;
-    const variants: [string, () => tf.LayersModel][] = [
-      ['hmf-dense', () => runtimeModel(units, args.steps, null, null)],
-    ];
+    const variants: [string, () => tf.LayersModel][] = [];
+    if (wanted.has('hmf-dense')) variants.push(['hmf-dense', () => runtimeModel(units, args.steps, null, null)]);
     for (const f of args.factors) {
-      variants.push([`portable-lmf x${f}`, () => portableModel(units, args.steps, f)]);
-      variants.push([`lmf x${f}`, () => runtimeModel(units, args.steps, lmfFactors(n, m, f), lmfFactors(units, m, f))]);
-      variants.push([`hmf x${f}`, () => runtimeModel(units, args.steps, hmfFactors(n, m, f, false), hmfFactors(units, m, f, false))]);
-      variants.push([`hmf-gather x${f}`, () => runtimeModel(units, args.steps, hmfFactors(n, m, f, true), hmfFactors(units, m, f, true))]);
+      if (wanted.has('portable-lmf')) variants.push([`portable-lmf x${f}`, () => portableModel(units, args.steps, f)]);
+      if (wanted.has('lmf')) variants.push([`lmf x${f}`, () => runtimeModel(units, args.steps, lmfFactors(n, m, f), lmfFactors(units, m, f))]);
+      if (wanted.has('hmf')) variants.push([`hmf x${f}`, () => runtimeModel(units, args.steps, hmfFactors(n, m, f, false), hmfFactors(units, m, f, false))]);
+      if (wanted.has('hmf-gather')) variants.push([`hmf-gather x${f}`, () => runtimeModel(units, args.steps, hmfFactors(n, m, f, true), hmfFactors(units, m, f, true))]);
     }
     const stock = stockModel(units, args.steps);
-    const x = tf.randomNormal([1, args.steps, units]);
-    for (const [variant, make] of variants) {
-      const model = make();
-      for (let i = 0; i < 3; i++) {
-        timeOnce(stock, x);
-        timeOnce(model, x);
+    for (const batch of args.batches) {
+      const x = tf.randomNormal([batch, args.steps, units]);
+      for (const [variant, make] of variants) {
+        const model = make();
+        for (let i = 0; i < 3; i++) {
+          timeOnce(stock, x);
+          timeOnce(model, x);
+        }
+        const a: number[] = [];
+        const b: number[] = [];
+        for (let i = 0; i < args.runs; i++) {
+          // A/B interleaved so drift hits both alike.
+          a.push(timeOnce(stock, x));
+          b.push(timeOnce(model, x));
+        }
+        const row = { units, batch, variant, params: paramsOf(model), ms: median(b), stockMs: median(a), speedup: median(a) / median(b) };
+        rows.push(row);
+        if (!args.json) {
+          console.log(
+            `${String(units).padStart(5)}  b${String(batch).padEnd(3)} ${variant.padEnd(16)} params ${(row.params / paramsOf(stock)).toFixed(3).padStart(6)}x  ` +
+              `${row.ms.toFixed(2).padStart(8)} ms  stock ${row.stockMs.toFixed(2).padStart(8)} ms  speedup ${row.speedup.toFixed(2)}`,
+          );
+        }
+        model.dispose();
       }
-      const a: number[] = [];
-      const b: number[] = [];
-      for (let i = 0; i < args.runs; i++) {
-        // A/B interleaved so drift hits both alike.
-        a.push(timeOnce(stock, x));
-        b.push(timeOnce(model, x));
-      }
-      const row = { units, variant, params: paramsOf(model), ms: median(b), stockMs: median(a), speedup: median(a) / median(b) };
-      rows.push(row);
-      if (!args.json) {
-        console.log(
-          `${String(units).padStart(5)}  ${variant.padEnd(16)} params ${(row.params / paramsOf(stock)).toFixed(3).padStart(6)}x  ` +
-            `${row.ms.toFixed(2).padStart(8)} ms  stock ${row.stockMs.toFixed(2).padStart(8)} ms  speedup ${row.speedup.toFixed(2)}`,
-        );
-      }
-      model.dispose();
+      x.dispose();
     }
     stock.dispose();
-    x.dispose();
   }
   if (args.json) {
     console.log(JSON.stringify({ backend, tfjs: tf.version.tfjs, steps: args.steps, runs: args.runs, opOverheadMs: overhead, rows }, null, 2));
