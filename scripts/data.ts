@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '../src/linalg/random.js';
 
 /** Repository root (scripts run from dist/scripts/). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -126,16 +127,7 @@ export function tokenize(text: string): string[] {
 }
 
 /** Deterministic PRNG (mulberry32) returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom: (seed: number) => () => number = mulberry32;
 
 /** Fisher-Yates shuffle of a copy, driven by a seeded PRNG. */
 export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
@@ -192,4 +184,92 @@ export function encodeIds(tokens: readonly string[], index: ReadonlyMap<string, 
   const ids = tokens.slice(0, length).map((t) => index.get(t) ?? OOV_ID);
   while (ids.length < length) ids.push(PAD_ID);
   return ids;
+}
+
+/** Maps vocabulary words to ids 0.. (bag-of-words positions). */
+export function wordIndex(vocab: readonly string[]): Map<string, number> {
+  return new Map(vocab.map((w, i) => [w, i]));
+}
+
+/** Binary bag of words: 1 at the position of every indexed token, length index.size. */
+export function bagOfWords(tokens: readonly string[], index: ReadonlyMap<string, number>): number[] {
+  const v = new Array<number>(index.size).fill(0);
+  for (const t of tokens) {
+    const i = index.get(t);
+    if (i !== undefined) v[i] = 1;
+  }
+  return v;
+}
+
+/** Given the vocabulary, returns the function encoding one tokenized text. */
+export type TextEncoding = (vocab: readonly string[]) => (tokens: readonly string[]) => number[];
+
+/** Binary bag of words over the vocabulary. */
+export const bagOfWordsEncoding: TextEncoding = (vocab) => {
+  const index = wordIndex(vocab);
+  return (tokens) => bagOfWords(tokens, index);
+};
+
+/** `length` token ids (0 = padding, 1 = OOV, i+2 = vocab[i]), see encodeIds. */
+export function idEncoding(length: number): TextEncoding {
+  return (vocab) => {
+    const index = idIndex(vocab);
+    return (tokens) => encodeIds(tokens, index, length);
+  };
+}
+
+export interface EncodedExamples {
+  inputs: number[][];
+  labels: number[];
+}
+
+export interface EncodedSplit {
+  vocab: string[];
+  train: EncodedExamples;
+  test: EncodedExamples;
+}
+
+/**
+ * Tokenizes both splits, takes the `vocabSize` most frequent words of the
+ * training split as vocabulary and encodes every text with it.
+ */
+export function encodeSplit<T extends { text: string }>(
+  split: Split<T>,
+  label: (example: T) => number,
+  vocabSize: number,
+  encoding: TextEncoding,
+): EncodedSplit {
+  const trainTokens = split.train.map((e) => tokenize(e.text));
+  const vocab = topWords(trainTokens, vocabSize);
+  const encode = encoding(vocab);
+  return {
+    vocab,
+    train: { inputs: trainTokens.map(encode), labels: split.train.map(label) },
+    test: { inputs: split.test.map((e) => encode(tokenize(e.text))), labels: split.test.map(label) },
+  };
+}
+
+/** How tokenize() splits text, for meta.json. */
+export const TOKENIZER = "lower-case, /[a-z0-9]+(?:'[a-z]+)?/g";
+
+/** The sentiment fixtures' task and data source, for meta.json. */
+export const SENTIMENT_TASK = 'binary sentiment classification (0 = negative, 1 = positive)';
+export const SENTIMENT_SOURCE = {
+  dataset: 'UCI Sentiment Labelled Sentences (Kotzias et al. 2015), amazon + imdb + yelp, CC BY 4.0',
+  package: `${SENTIMENT_SPEC} (MIT), test/fixtures/{amazon,imdb,yelp}.json`,
+};
+
+/** meta.json's `vocab` block of an id-encoded fixture (see idEncoding). */
+export function idVocabMeta(size: number, words: number): Record<string, unknown> {
+  return { size, file: 'vocab.json', words, padId: PAD_ID, oovId: OOV_ID, tokenizer: TOKENIZER };
+}
+
+/** The sentiment split as binary bags of its `size` most frequent training words. */
+export function sentimentBags(size: number): EncodedSplit {
+  return encodeSplit(sentimentSplit(), (s) => s.label, size, bagOfWordsEncoding);
+}
+
+/** The sentiment split as `length` token ids; `size` counts the ids, so size - 2 words. */
+export function sentimentIds(size: number, length: number): EncodedSplit {
+  return encodeSplit(sentimentSplit(), (s) => s.label, size - 2, idEncoding(length));
 }

@@ -8,19 +8,19 @@
  *   npm run build && node dist/scripts/train-char-lstm.js [steps]
  */
 import * as tf from '@tensorflow/tfjs';
-import { join } from 'node:path';
-import { initBackend } from '../src/backend.js';
 import { MOBY_DICK_SPEC, loadMobyDick, seededRandom } from './data.js';
 import {
+  compileAdam,
   fitSeededBatches,
   fixtureDir,
+  fixtureMeta,
+  initTrainingBackend,
   log,
-  parameterCounts,
-  registerScatterSegmentSum,
   reloadOnWasm,
+  runScript,
   saveLayersModel,
-  writeJson,
-  writePrettyJson,
+  softmaxOutput,
+  writeFixtureFiles,
 } from './train-common.js';
 
 const NAME = 'char-lstm';
@@ -65,15 +65,7 @@ function buildModel(vocabSize: number): tf.LayersModel {
       recurrentInitializer: tf.initializers.orthogonal({ seed: SEED + 2 }),
     }),
   );
-  model.add(
-    tf.layers.dense({
-      name: 'output',
-      units: vocabSize,
-      activation: 'softmax',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: SEED + 3 }),
-    }),
-  );
-  model.compile({ optimizer: tf.train.adam(5e-3), loss: 'categoricalCrossentropy' });
+  model.add(softmaxOutput(vocabSize, SEED + 3));
   return model;
 }
 
@@ -93,8 +85,7 @@ function scoreLm(model: tf.LayersModel, inputs: number[][], labels: number[][]):
 async function main(): Promise<void> {
   const steps = process.argv[2] ? Number(process.argv[2]) : DEFAULT_STEPS;
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps: expected a positive integer, got ${process.argv[2]}`);
-  const backend = await initBackend('wasm');
-  registerScatterSegmentSum();
+  const backend = await initTrainingBackend();
 
   const text = loadMobyDick();
   const vocab = charVocab(text);
@@ -130,6 +121,7 @@ async function main(): Promise<void> {
   };
 
   const model = buildModel(vocabSize);
+  const compiled = compileAdam(model, 5e-3);
   const start = Date.now();
   await fitSeededBatches(model, nextBatch, {
     steps,
@@ -145,10 +137,7 @@ async function main(): Promise<void> {
   const { accuracy, perplexity } = scoreLm(reloaded, testInputs, testLabels);
   log(`held-out next-char accuracy ${accuracy.toFixed(4)}, perplexity ${perplexity.toFixed(4)}`);
 
-  writeJson(join(dir, 'test.json'), { inputs: testInputs, labels: testLabels });
-  writeJson(join(dir, 'vocab.json'), vocab);
-  writePrettyJson(join(dir, 'meta.json'), {
-    name: NAME,
+  const fields = {
     task: 'character-level language model: per-step next-character distribution',
     source: {
       dataset: 'Herman Melville, Moby-Dick (public domain)',
@@ -163,23 +152,16 @@ async function main(): Promise<void> {
     input: `${SEQ} int32 character ids; id i+1 = vocab.json[i], 0 = any other character`,
     labels: 'per-step id of the next character (test.json labels: one array of ' + SEQ + ' ids per sequence)',
     vocab: { size: vocabSize, file: 'vocab.json', oovId: OOV_ID, minCount: MIN_COUNT },
-    parameters: parameterCounts(model),
-    training: {
-      backend,
-      tfjs: tf.version.tfjs,
-      optimizer: 'adam(5e-3)',
-      loss: 'categoricalCrossentropy',
-      steps,
-      batchSize: BATCH,
-      seed: SEED,
-      split: `first ${TRAIN_FRACTION * 100}% of the text for training (random windows, seeded); ${TEST_SEQUENCES} evenly spaced windows of the last ${Math.round((1 - TRAIN_FRACTION) * 100)}% held out`,
-      seconds: trainSeconds,
-    },
-    producedBy: 'npm run build && node dist/scripts/train-char-lstm.js',
-  });
+  };
+  const training = {
+    ...compiled,
+    steps,
+    batchSize: BATCH,
+    seed: SEED,
+    split: `first ${TRAIN_FRACTION * 100}% of the text for training (random windows, seeded); ${TEST_SEQUENCES} evenly spaced windows of the last ${Math.round((1 - TRAIN_FRACTION) * 100)}% held out`,
+    seconds: trainSeconds,
+  };
+  writeFixtureFiles(dir, { inputs: testInputs, labels: testLabels }, vocab, fixtureMeta(NAME, fields, model, backend, training));
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runScript(main);

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend } from '../src/backend.js';
-import { repoRoot, seededShuffle } from './data.js';
+import { initBackend, type BackendName } from '../src/backend.js';
+import { registerTrainingKernels } from '../src/backend-kernels.js';
+import { repoRoot, seededShuffle, type EncodedExamples, type EncodedSplit } from './data.js';
 
 export const SHARD_NAME = 'group1-shard1of1.bin';
 
@@ -130,48 +131,6 @@ export function log(message: string): void {
   process.stderr.write(`${message}\n`);
 }
 
-interface ScatterBackend {
-  readSync(dataId: object): unknown;
-  makeOutput?(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: Float32Array): tf.TensorInfo;
-  makeTensorInfo?(shape: number[], dtype: tf.DataType, values?: Float32Array): tf.TensorInfo;
-}
-
-/**
- * Registers a scatter-add UnsortedSegmentSum kernel (the gradient of
- * Embedding's gather) for the wasm backend, which has none. The cpu backend's
- * own kernel loops over every segment with tensor ops, O(vocab x batch): one
- * epoch of a 4000-word Embedding took over ten minutes there. Training-only
- * helper; idempotent.
- */
-export function registerScatterSegmentSum(backendName = 'wasm'): void {
-  if (tf.getKernel('UnsortedSegmentSum', backendName)) return;
-  tf.registerKernel({
-    kernelName: 'UnsortedSegmentSum',
-    backendName,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
-      const numSegments = (attrs as { numSegments: number }).numSegments;
-      const b = backend as unknown as ScatterBackend;
-      const values = b.readSync(x.dataId) as Float32Array;
-      const ids = b.readSync(segmentIds.dataId) as Int32Array | Float32Array;
-      const innerShape = x.shape.slice(segmentIds.shape.length);
-      const inner = innerShape.reduce((p, d) => p * d, 1);
-      const out = new Float32Array(numSegments * inner);
-      for (let i = 0; i < ids.length; i++) {
-        const s = ids[i];
-        if (s < 0 || s >= numSegments) continue;
-        const src = i * inner;
-        const dst = s * inner;
-        for (let j = 0; j < inner; j++) out[dst + j] += values[src + j];
-      }
-      const shape = [numSegments, ...innerShape];
-      if (b.makeOutput) return b.makeOutput(shape, 'float32', undefined, out);
-      if (b.makeTensorInfo) return b.makeTensorInfo(shape, 'float32', out);
-      throw new Error(`UnsortedSegmentSum: backend ${backendName} cannot make tensors`);
-    },
-  });
-}
-
 export interface BatchFitOptions {
   steps: number;
   onStep?: (step: number, loss: number) => void;
@@ -193,4 +152,158 @@ export async function fitSeededBatches(
     options.onStep?.(step, loss);
   }
   return losses;
+}
+
+/** The wasm backend with the Embedding-gradient kernel it lacks (src/backend-kernels.ts) registered. */
+export async function initTrainingBackend(): Promise<BackendName> {
+  const backend = await initBackend('wasm');
+  registerTrainingKernels(backend);
+  return backend;
+}
+
+/** Runs a script's main, printing the stack and exiting 1 on failure. */
+export function runScript(main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}
+
+/** The softmax Dense layer every fixture ends with. */
+export function softmaxOutput(units: number, seed: number): tf.layers.Layer {
+  return tf.layers.dense({
+    name: 'output',
+    units,
+    activation: 'softmax',
+    kernelInitializer: tf.initializers.glorotUniform({ seed }),
+  });
+}
+
+/** Compiles with Adam and categorical cross-entropy; returns how meta.json describes that. */
+export function compileAdam(
+  model: tf.LayersModel,
+  learningRate: number,
+  metrics: string[] = [],
+): { optimizer: string; loss: string } {
+  const loss = 'categoricalCrossentropy';
+  model.compile({ optimizer: tf.train.adam(learningRate), loss, ...(metrics.length > 0 ? { metrics } : {}) });
+  return { optimizer: `adam(${learningRate.toExponential()})`, loss };
+}
+
+/** meta.json's `training` block, minus backend and tfjs version (added by fixtureMeta). */
+export type TrainingMeta = { optimizer: string; loss: string } & Record<string, unknown>;
+
+/**
+ * meta.json: `name`, the fixture's own fields in their order, then parameter
+ * counts, the training block and the command that produced it.
+ */
+export function fixtureMeta(
+  name: string,
+  fields: Record<string, unknown>,
+  model: tf.LayersModel,
+  backend: BackendName,
+  training: TrainingMeta,
+): Record<string, unknown> {
+  return {
+    name,
+    ...fields,
+    parameters: parameterCounts(model),
+    training: { backend, tfjs: tf.version.tfjs, ...training },
+    producedBy: `npm run build && node dist/scripts/train-${name}.js`,
+  };
+}
+
+/** Writes test.json, vocab.json and meta.json next to the saved model. */
+export function writeFixtureFiles(dir: string, test: unknown, vocab: unknown, meta: Record<string, unknown>): void {
+  writeJson(join(dir, 'test.json'), test);
+  writeJson(join(dir, 'vocab.json'), vocab);
+  writePrettyJson(join(dir, 'meta.json'), meta);
+}
+
+/** Accuracy of the reloaded model on encoded examples (tensor created and disposed here). */
+async function encodedAccuracy(model: tf.LayersModel, examples: EncodedExamples, dtype: 'float32' | 'int32'): Promise<number> {
+  const x = tf.tensor2d(examples.inputs, undefined, dtype);
+  const accuracy = await classificationAccuracy(model, x, examples.labels);
+  x.dispose();
+  return accuracy;
+}
+
+/** What a text classifier fixture says about itself in meta.json. */
+export interface ClassifierDescription {
+  task: string;
+  classes?: readonly string[];
+  source: { dataset: string; package: string };
+  input: string;
+  vocab: Record<string, unknown>;
+  /** How the data was split into train and test. */
+  split: string;
+}
+
+export interface ClassifierTraining {
+  name: string;
+  /** Built, not yet compiled. */
+  model: tf.LayersModel;
+  data: EncodedSplit;
+  classes: number;
+  inputDtype: 'float32' | 'int32';
+  learningRate: number;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  /** Log the loss every this many epochs. @default 1 */
+  logEvery?: number;
+  describe: ClassifierDescription;
+}
+
+/**
+ * Trains a text classifier fixture end to end: compiles (Adam, categorical
+ * cross-entropy), fits with seeded shuffles, saves it to fixtures/<name>/,
+ * reloads it on wasm to measure train and held-out accuracy, and writes
+ * test.json, vocab.json and meta.json.
+ */
+export async function trainClassifierFixture(backend: BackendName, run: ClassifierTraining): Promise<void> {
+  const { model, data, describe } = run;
+  const compiled = compileAdam(model, run.learningRate, ['accuracy']);
+  const xTrain = tf.tensor2d(data.train.inputs, undefined, run.inputDtype);
+  const yTrain = tf.tidy(() => tf.oneHot(tf.tensor1d(data.train.labels, 'int32'), run.classes));
+  const logEvery = run.logEvery ?? 1;
+  const start = Date.now();
+  await fitSeeded(model, xTrain, yTrain, {
+    epochs: run.epochs,
+    batchSize: run.batchSize,
+    seed: run.seed,
+    onEpoch: (e, loss) => {
+      if ((e + 1) % logEvery === 0) log(`epoch ${e + 1}/${run.epochs} loss ${loss.toFixed(4)}`);
+    },
+  });
+  const seconds = (Date.now() - start) / 1000;
+  tf.dispose([xTrain, yTrain]);
+
+  const dir = fixtureDir(run.name);
+  await saveLayersModel(model, dir);
+  const reloaded = await reloadOnWasm(dir);
+  const testAccuracy = await encodedAccuracy(reloaded, data.test, run.inputDtype);
+  const trainAccuracy = await encodedAccuracy(reloaded, data.train, run.inputDtype);
+  log(`train accuracy ${trainAccuracy.toFixed(4)}, held-out accuracy ${testAccuracy.toFixed(4)}`);
+
+  const fields = {
+    task: describe.task,
+    ...(describe.classes ? { classes: describe.classes } : {}),
+    source: describe.source,
+    trainExamples: data.train.labels.length,
+    testExamples: data.test.labels.length,
+    testAccuracy,
+    trainAccuracy,
+    input: describe.input,
+    vocab: describe.vocab,
+  };
+  const training = {
+    ...compiled,
+    epochs: run.epochs,
+    batchSize: run.batchSize,
+    seed: run.seed,
+    split: describe.split,
+    seconds,
+  };
+  writeFixtureFiles(dir, data.test, data.vocab, fixtureMeta(run.name, fields, model, backend, training));
 }
