@@ -21,7 +21,7 @@ for (const name of HUMAN_MODELS) {
   }
   for (const method of ['hmf', 'lmf', 'prune'] as MethodName[]) {
     for (const factor of [2, 4]) {
-      const { report } = await compress(path, { method, factor, out: join(work, `${name}-${method}-${factor}`), runs: 20, probes: 32 });
+      const { report } = await compress(path, { method, factor, out: join(work, `${name}-${method}-${factor}`), runs: 8, probes: 8 });
       const t = report.totals.targeted;
       const f = report.fidelity.outputs;
       const lat = report.latency!.batches[0];

@@ -1,0 +1,46 @@
+/**
+ * The published graph models (human-models: faceres-deep, faceres (float16), gear
+ * (float16), meet) compressed through the real binary with each method at factors 2
+ * and 4; stock tf.loadGraphModel must load and execute the output. Fetched once by
+ * `node dist/scripts/fetch-human-models.js` (CI does it); skipped with a message otherwise.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/backend.js';
+import type { Report } from '../../src/report/schema.js';
+import { HUMAN_MODELS, humanModelPath } from '../../scripts/fetch-human-models.js';
+import { loadStockGraph, runHmf } from '../cli/run.js';
+import { tempDir } from '../helpers.js';
+
+for (const name of HUMAN_MODELS) {
+  for (const method of ['hmf', 'lmf', 'prune']) {
+    test(`published graph ${name}: hmf compress -m ${method} at x2 and x4; stock loadGraphModel executes it`, async (t) => {
+      const path = humanModelPath(name);
+      if (!existsSync(path)) return t.skip(`${path} is absent; fetch it once with "npm run build && node dist/scripts/fetch-human-models.js"`);
+      await initBackend('wasm');
+      for (const factor of [2, 4]) {
+        const out = join(tempDir(), 'out');
+        const r = await runHmf(['compress', path, '-m', method, '-f', String(factor), '-o', out, '--no-bench', '--probes', '1', '--json', '--quiet']);
+        assert.equal(r.code, 0, r.stderr);
+        const report = JSON.parse(r.stdout) as Report;
+        assert.ok(report.matrices.length > 0);
+        assert.ok(Math.abs(report.totals.targeted.factor - factor) / factor <= 0.03, `x${factor}: ${report.totals.targeted.factor}`);
+        for (const o of report.fidelity.outputs) assert.ok(Number.isFinite(o.relativeError) && o.relativeError < 1, `${o.output}: ${o.relativeError}`);
+        // Smaller: fewer stored bytes for factorizations; pruned zeros show in gzip.
+        const size = method === 'prune' ? 'gzip' : 'raw';
+        assert.ok(report.totals.bytes.after[size] < report.totals.bytes.before[size], `${size} bytes did not shrink`);
+        const model = await loadStockGraph(join(out, 'model.json'));
+        const inputs = model.inputs.map((i) => tf.zeros((i.shape ?? []).map((d) => (d === -1 || d == null ? 1 : d)), i.dtype));
+        const y = model.execute(inputs.length === 1 ? inputs[0] : inputs);
+        for (const tensor of Array.isArray(y) ? y : [y]) assert.ok(tensor.dataSync().every(Number.isFinite));
+        tf.dispose([...inputs, ...(Array.isArray(y) ? y : [y])]);
+        model.dispose();
+        const json = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as { format: string };
+        assert.equal(json.format, 'graph-model');
+      }
+    });
+  }
+}
