@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { MatrixWeights, multiply, type FactorsConfig, type Initializer, type PreparedBlock } from './factors.js';
+import { MatrixWeights, multiply, multiplyBlocks, type FactorsConfig, type Initializer, type PreparedBlock } from './factors.js';
 
 /** The matrices' storage of a runtime recurrent layer (config keys). */
 export interface HmfFactorsArgs {
@@ -17,7 +17,11 @@ type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 /**
  * A recurrent cell whose input projection x K + b is computed for the whole sequence
  * before the loop (`projectInputs`), so each step only multiplies the state by the
- * recurrent matrix, dense or factored. A stock cell of the same kind (never built)
+ * recurrent matrix, dense or factored. From batch `perGateFrom` on, steps work gate by
+ * gate (one [batch, units] tensor per gate, from the projection and from the recurrent
+ * matrix's column blocks): the wasm backend's split copies its whole input for every
+ * piece, which at batch 32 costs more than the extra products and adds; below it, one
+ * product and a split per step take fewer ops (per-op overhead dominates at batch 1). A stock cell of the same kind (never built)
  * holds the configuration, so activations and config keys are exactly TF.js's.
  */
 export abstract class HmfCell extends tf.layers.Layer {
@@ -27,21 +31,27 @@ export abstract class HmfCell extends tf.layers.Layer {
   /** Prefix of the weight names when a wrapper owns the layer (e.g. `forward_lstm_1/`). */
   weightPrefix = '';
   readonly units: number;
+  /** Gate blocks of `units` columns in the matrices (LSTM 4, GRU 3, SimpleRNN 1). */
+  readonly gates: number;
   readonly kernel: MatrixWeights;
   readonly recurrentKernel: MatrixWeights;
   protected bias: tf.LayerVariable | null = null;
   protected recurrent: PreparedBlock[] | null = null;
+  /** Smallest batch that steps gate by gate. */
+  protected readonly perGateFrom: number = 1;
+  /** Whether the current call steps gate by gate (set by begin()). */
+  perGate = true;
 
   protected constructor(
     args: LayerArgs & HmfFactorsArgs,
     protected readonly stock: StockCell,
     gates: number,
-    recurrentBlocks: number[],
   ) {
     super(args);
     this.units = stock.units;
+    this.gates = gates;
     this.kernel = new MatrixWeights('kernel', args.kernelFactors ?? null, gates * this.units);
-    this.recurrentKernel = new MatrixWeights('recurrent_kernel', args.recurrentKernelFactors ?? null, gates * this.units, recurrentBlocks);
+    this.recurrentKernel = new MatrixWeights('recurrent_kernel', args.recurrentKernelFactors ?? null, gates * this.units);
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -59,7 +69,11 @@ export abstract class HmfCell extends tf.layers.Layer {
   /** Hook for bias initialisation beyond the initializer (LSTM's unit forget bias). */
   protected initBias(): void {}
 
-  /** x K + b for every step of `x` (batch, time, n) at once, time-major: (time, batch, gates); input dropout when training. */
+  /**
+   * x K + b for every step of `x` (batch, time, n) at once, time-major: (time, batch,
+   * gates * units), or (time * gates, batch, units) when stepping gate by gate; input
+   * dropout when training. Call begin() first.
+   */
   projectInputs(x: tf.Tensor, training: boolean): tf.Tensor3D {
     const [batch, steps, n] = x.shape;
     // Transposing x (n wide) is cheaper than transposing the projection (gates wide).
@@ -69,12 +83,21 @@ export abstract class HmfCell extends tf.layers.Layer {
     }
     let y = multiply(tf.reshape(xs, [steps * batch, n]), this.kernel.prepare()[0]);
     if (this.bias) y = tf.add(y, this.bias.read());
-    return tf.reshape(y, [steps, batch, this.kernel.cols]);
+    const u = this.units;
+    if (this.gates === 1 || !this.perGate) return tf.reshape(y, [steps, batch, this.kernel.cols]);
+    return tf.reshape(tf.transpose(tf.reshape(y, [steps, batch, this.gates, u]), [0, 2, 1, 3]), [steps * this.gates, batch, u]);
   }
 
-  /** Reads the recurrent weights once for the steps of one call. */
+  /** Inputs per step that the cell's call() takes before the states. */
+  get stepInputs(): number {
+    return this.perGate ? this.gates : 1;
+  }
+
+  /** Chooses how the steps of one call run and reads the recurrent weights once for them. */
   begin(training: boolean, batch: number): void {
-    this.recurrent = this.recurrentKernel.prepare();
+    this.perGate = batch >= this.perGateFrom;
+    const u = this.units;
+    this.recurrent = this.recurrentKernel.prepare(this.perGate ? new Array<number>(this.gates).fill(u) : [this.gates * u]);
     const rate = this.stock.recurrentDropout;
     this.recurrentDropoutMask = training && rate > 0 && rate < 1 ? tf.dropout(tf.ones([batch, this.units]), rate) : null;
   }
@@ -84,18 +107,21 @@ export abstract class HmfCell extends tf.layers.Layer {
     this.recurrentDropoutMask = null;
   }
 
+  /** One step: inputs are this step's x K + b (`stepInputs` tensors: whole, or one per gate), then the states. */
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor[] {
     if (!this.recurrent) throw new Error(`${this.name}: the cell runs only inside its layer's call()`);
     const rec = this.recurrent;
     return tf.tidy(() => {
-      const [x, ...states] = inputs as tf.Tensor2D[];
+      const all = inputs as tf.Tensor2D[];
+      const xk = all.slice(0, this.stepInputs);
+      const states = all.slice(this.stepInputs);
       const h = this.recurrentDropoutMask ? (tf.mul(states[0], this.recurrentDropoutMask) as tf.Tensor2D) : states[0];
-      return this.step(x, h, states, rec);
+      return this.step(xk, h, states, rec);
     });
   }
 
-  /** One step: `xk` is this step's x K + b, `h` the (dropped-out) previous output. Returns [output, ...new states]. */
-  protected abstract step(xk: tf.Tensor2D, h: tf.Tensor2D, states: tf.Tensor2D[], rec: PreparedBlock[]): tf.Tensor[];
+  /** One step: `xk` is this step's x K + b, per gate if perGate, `h` the (dropped-out) previous output. Returns [output, ...new states]. */
+  protected abstract step(xk: tf.Tensor2D[], h: tf.Tensor2D, states: tf.Tensor2D[], rec: PreparedBlock[]): tf.Tensor[];
 
   override getConfig(): tf.serialization.ConfigDict {
     return {
@@ -120,10 +146,12 @@ export class HmfLSTMCell extends HmfCell {
   static className = 'HmfLSTMCell';
   readonly stateSize: number[];
   private readonly lstm: ReturnType<typeof tf.layers.lstmCell>;
+  // Measured (scripts/bench-recurrent.ts): per gate is slower at batch 1, faster at 32.
+  protected override readonly perGateFrom = 8;
 
   constructor(args: HmfLSTMCellArgs) {
     const stock = tf.layers.lstmCell(args);
-    super(args, stock, 4, [4 * stock.units]);
+    super(args, stock, 4);
     this.lstm = stock;
     this.stateSize = [this.units, this.units];
   }
@@ -138,9 +166,10 @@ export class HmfLSTMCell extends HmfCell {
     });
   }
 
-  protected step(xk: tf.Tensor2D, h: tf.Tensor2D, states: tf.Tensor2D[], rec: PreparedBlock[]): tf.Tensor[] {
-    const z = tf.add(xk, multiply(h, rec[0]));
-    const [z0, z1, z2, z3] = tf.split(z, 4, 1);
+  protected step(xk: tf.Tensor2D[], h: tf.Tensor2D, states: tf.Tensor2D[], rec: PreparedBlock[]): tf.Tensor[] {
+    const [z0, z1, z2, z3] = this.perGate
+      ? multiplyBlocks(h, rec).map((r, g) => tf.add(xk[g], r))
+      : tf.split(tf.add(xk[0], multiply(h, rec[0])), 4, 1);
     const ra = this.lstm.recurrentActivation;
     const i = act(ra, z0);
     const f = act(ra, z1);
@@ -161,18 +190,18 @@ export class HmfGRUCell extends HmfCell {
   constructor(args: HmfGRUCellArgs) {
     // tf.layers.gruCell refuses resetAfter: true, which TF.js does not implement.
     const stock = tf.layers.gruCell(args);
-    super(args, stock, 3, [2 * stock.units, stock.units]);
+    super(args, stock, 3);
     this.gru = stock;
     this.stateSize = this.units;
   }
 
-  protected step(xk: tf.Tensor2D, h: tf.Tensor2D, _states: tf.Tensor2D[], rec: PreparedBlock[]): tf.Tensor[] {
-    const [xZ, xR, xH] = tf.split(xk, 3, 1);
-    const [recZ, recR] = tf.split(multiply(h, rec[0]), 2, 1);
+  protected step(xk: tf.Tensor2D[], h: tf.Tensor2D, _states: tf.Tensor2D[], rec: PreparedBlock[]): tf.Tensor[] {
+    const [xZ, xR, xH] = xk;
+    const [recZ, recR] = multiplyBlocks(h, rec.slice(0, 2));
     const ra = this.gru.recurrentActivation;
     const z = act(ra, tf.add(xZ, recZ));
     const r = act(ra, tf.add(xR, recR));
-    const hh = act(this.gru.activation, tf.add(xH, multiply(tf.mul(r, h) as tf.Tensor2D, rec[1])));
+    const hh = act(this.gru.activation, tf.add(xH, multiply(tf.mul(r, h) as tf.Tensor2D, rec[2])));
     const out = tf.add(tf.mul(z, h), tf.mul(tf.sub(1, z), hh));
     return [out, out];
   }
@@ -187,13 +216,13 @@ export class HmfSimpleRNNCell extends HmfCell {
 
   constructor(args: HmfSimpleRNNCellArgs) {
     const stock = tf.layers.simpleRNNCell(args);
-    super(args, stock, 1, [stock.units]);
+    super(args, stock, 1);
     this.simple = stock;
     this.stateSize = this.units;
   }
 
-  protected step(xk: tf.Tensor2D, h: tf.Tensor2D, _states: tf.Tensor2D[], rec: PreparedBlock[]): tf.Tensor[] {
-    const out = act(this.simple.activation, tf.add(xk, multiply(h, rec[0])));
+  protected step(xk: tf.Tensor2D[], h: tf.Tensor2D, _states: tf.Tensor2D[], rec: PreparedBlock[]): tf.Tensor[] {
+    const out = act(this.simple.activation, tf.add(xk[0], multiply(h, rec[0])));
     return [out, out];
   }
 }

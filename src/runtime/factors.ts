@@ -106,11 +106,10 @@ export interface PreparedBlock {
 
 /**
  * The weights of one matrix of a runtime layer, dense or factored, split into column
- * blocks that the cell multiplies separately (GRU: [z r] and [h]).
+ * blocks that the cell multiplies separately (e.g. one per gate).
  */
 export class MatrixWeights {
   readonly layout: FactorLayout | null;
-  private readonly blocks: { start: number; end: number; layout: BlockLayout | null }[];
   private full: tf.LayerVariable | null = null;
   private dense: tf.LayerVariable | null = null;
   private p: tf.LayerVariable | null = null;
@@ -120,15 +119,8 @@ export class MatrixWeights {
     readonly role: string,
     readonly factors: FactorsConfig | null,
     readonly cols: number,
-    blockWidths: number[] = [cols],
   ) {
     this.layout = factors ? factorLayout(factors, cols, role) : null;
-    let start = 0;
-    this.blocks = blockWidths.map((w) => {
-      const block = { start, end: start + w, layout: this.layout ? blockLayout(this.layout, start, start + w) : null };
-      start += w;
-      return block;
-    });
   }
 
   /** Creates the weights for `rows` inputs (called from the cell's build()). */
@@ -143,10 +135,20 @@ export class MatrixWeights {
     this.q = add(`${this.role}_q`, [rank, lowRank.length], initializer);
   }
 
-  /** Reads the weights and cuts them into blocks; the tensors belong to the caller's tidy scope. */
-  prepare(): PreparedBlock[] {
-    return this.blocks.map((b) => {
-      const single = this.blocks.length === 1;
+  /**
+   * Reads the weights and cuts them into blocks of consecutive columns of the given widths;
+   * the tensors belong to the caller's tidy scope.
+   */
+  prepare(blockWidths: number[] = [this.cols]): PreparedBlock[] {
+    let start = 0;
+    const blocks = blockWidths.map((w) => {
+      const block = { start, end: start + w, layout: this.layout ? blockLayout(this.layout, start, start + w) : null };
+      start += w;
+      return block;
+    });
+    if (start !== this.cols) throw new Error(`${this.role}: blocks of ${start} columns for a matrix of ${this.cols}`);
+    const single = blocks.length === 1;
+    return blocks.map((b) => {
       if (this.full) {
         const w = this.full.read() as tf.Tensor2D;
         return { full: single ? w : tf.slice(w, [0, b.start], [-1, b.end - b.start]), dense: null, p: null, q: null, gather: null };
@@ -169,12 +171,28 @@ export class MatrixWeights {
   }
 }
 
+/**
+ * x K for each of the blocks of one matrix, in output order: x P once for all of them,
+ * then each block's Q, joined with the block's dense part. One product per block instead
+ * of one product and a split: the wasm backend's split copies its whole input per piece.
+ */
+export function multiplyBlocks(x: tf.Tensor2D, blocks: PreparedBlock[]): tf.Tensor2D[] {
+  let xp: tf.Tensor2D | null = null;
+  return blocks.map((b) => {
+    if (b.full) return tf.matMul(x, b.full);
+    const parts: tf.Tensor2D[] = [];
+    if (b.dense) parts.push(tf.matMul(x, b.dense));
+    if (b.q && b.p) {
+      const shared: tf.Tensor2D = xp ?? tf.matMul(x, b.p);
+      xp = shared;
+      parts.push(tf.matMul(shared, b.q));
+    }
+    const joined = parts.length === 1 ? parts[0] : tf.concat2d(parts, 1);
+    return b.gather ? tf.gather(joined, b.gather, 1) : joined;
+  });
+}
+
 /** x K for one block: x P once, then Q for all its low-rank outputs, joined with the dense part in output order. */
 export function multiply(x: tf.Tensor2D, b: PreparedBlock): tf.Tensor2D {
-  if (b.full) return tf.matMul(x, b.full);
-  const parts: tf.Tensor2D[] = [];
-  if (b.dense) parts.push(tf.matMul(x, b.dense));
-  if (b.q && b.p) parts.push(tf.matMul(tf.matMul(x, b.p), b.q));
-  const joined = parts.length === 1 ? parts[0] : tf.concat2d(parts, 1);
-  return b.gather ? tf.gather(joined, b.gather, 1) : joined;
+  return multiplyBlocks(x, [b])[0];
 }

@@ -7,7 +7,7 @@ type StockCellType = tf.RNN['cell'];
 /**
  * A stock TF.js RNN (masking, initial and returned states, go_backwards, stateful)
  * around an HmfCell: each call projects the whole input sequence through the input
- * kernel first, time-major, then runs its own loop over the projected steps.
+ * kernel first, time- and gate-major, then runs its own loop over the projected steps.
  *
  * The loop is TF.js's rnn() except for how the steps are taken out of the sequence
  * (`unstackSteps`).
@@ -29,17 +29,19 @@ export abstract class HmfRNN extends tf.RNN {
         throw new Error(`${this.name}: the layer has ${stateSizes.length} state(s) but was passed ${initial.length} initial state(s)`);
       }
       const differentiable = training || tf.engine().isTapeOn();
-      const xks = unstackSteps(cell.projectInputs(x, training), differentiable);
       const mask = kwargs?.mask as tf.Tensor | undefined;
-      const masks = mask ? unstackSteps(tf.expandDims(tf.transpose(tf.cast(tf.cast(mask, 'bool'), 'float32')), 2), differentiable) : null;
       cell.begin(training, x.shape[0]);
       const outputs: tf.Tensor[] = [];
       let states = initial;
       let last: tf.Tensor | null = null;
       try {
-        for (let i = 0; i < xks.length; i++) {
-          const t = this.goBackwards ? xks.length - 1 - i : i;
-          const out = cell.call([xks[t], ...states], { training }) as tf.Tensor[];
+        const xks = unstackSteps(cell.projectInputs(x, training), differentiable);
+        const masks = mask ? unstackSteps(tf.expandDims(tf.transpose(tf.cast(tf.cast(mask, 'bool'), 'float32')), 2), differentiable) : null;
+        const per = cell.stepInputs;
+        const steps = xks.length / per;
+        for (let i = 0; i < steps; i++) {
+          const t = this.goBackwards ? steps - 1 - i : i;
+          const out = cell.call([...xks.slice(t * per, (t + 1) * per), ...states], { training }) as tf.Tensor[];
           if (masks) {
             const prev = states;
             const m = masks[t];

@@ -165,6 +165,21 @@ describe('runtime layers', () => {
     assert.ok(maxDiff(inference, layer.apply(x) as tf.Tensor) === 0, 'inference is deterministic');
   });
 
+  test('HmfLSTM steps as one product below batch 8 and gate by gate from 8: both equal the stock LSTM', () => {
+    const input = tf.input({ shape: [T, N] });
+    const stock = tf.model({ inputs: input, outputs: tf.layers.lstm({ units: UNITS, returnSequences: true, goBackwards: true }).apply(input) as tf.SymbolicTensor });
+    const runtime = tf.model({ inputs: input, outputs: new HmfLSTM({ units: UNITS, returnSequences: true, goBackwards: true }).apply(input) as tf.SymbolicTensor });
+    randomize(stock, 11);
+    runtime.setWeights(stock.getWeights());
+    const factored = runtimeModels().HmfLSTM;
+    const x = tf.randomNormal([9, T, N], 0, 1, 'float32', 12);
+    const first = tf.slice(x, 0, 1);
+    assert.ok(maxDiff(stock.predict(x), runtime.predict(x)) < 1e-5, 'batch 9');
+    assert.ok(maxDiff(stock.predict(first), runtime.predict(first)) < 1e-5, 'batch 1');
+    const rows = tf.slice(factored.predict(x) as tf.Tensor, 0, 1);
+    assert.ok(maxDiff(rows, factored.predict(first)) < 1e-5, 'factored: batch 9 row 0 vs batch 1');
+  });
+
   // Inference on wasm takes the steps out of the sequence by download and upload, which
   // a gradient tape cannot follow; under a tape the layer must unstack instead.
   for (const name of ['HmfLSTM', 'HmfBidirectional']) {
