@@ -6,7 +6,8 @@ import { initBackend, type BackendName } from './backend.js';
 import { ModelFormatError, QualityGateError, TargetUnreachableError, UsageError } from './errors.js';
 import { checkOutDir, encodeModel, modelBytes, readModel, writeFiles, type ModelFile, type Weight } from './io/index.js';
 import { compareOutputs, type OutputFidelity } from './measure/fidelity.js';
-import { compareLatency } from './measure/latency.js';
+import { compareLatency, MIN_RUNS, type BatchLatency } from './measure/latency.js';
+import { formatMs } from './report/format.js';
 import { makeProbes } from './measure/probes.js';
 import type { MethodName, OutputSelection } from './methods/types.js';
 import { graphAdapter, layersAdapter, type ModelAdapter } from './model/adapter.js';
@@ -87,6 +88,8 @@ export interface CompressResult {
 }
 
 const LATENCY_BATCHES = [1, 32];
+/** Seconds of timed runs per batch size; a batch expected to take longer is not timed. */
+const MAX_BATCH_SECONDS = 30;
 
 /** Compresses a TF.js model (DESIGN.md) and writes it with its report.json. */
 export async function compress(modelPath: string, options: CompressOptions = {}): Promise<CompressResult> {
@@ -234,14 +237,22 @@ async function measure(
     const fidelity = compareOutputs(original, smaller, batches);
     tf.dispose(batches.flat());
     if (!opts.bench) return { fidelity, latency: null };
-    const latency = [];
+    const latency: BatchLatency[] = [];
+    const skipped: string[] = [];
     for (const batch of fixedBatch ? [fixedBatch] : LATENCY_BATCHES) {
+      // A large batch of a slow model would take minutes even at the minimum run count.
+      const previous = latency[latency.length - 1];
+      const estimate = previous ? ((previous.original.medianMs + previous.compressed.medianMs) * (batch / previous.batch) * (MIN_RUNS + 1)) / 1000 : 0;
+      if (estimate > MAX_BATCH_SECONDS) {
+        skipped.push(`batch ${batch} not timed: about ${Math.round(estimate)} s at ${MIN_RUNS} runs (batch ${previous.batch} takes ${formatMs(previous.original.medianMs)})`);
+        continue;
+      }
       progress(`timing batch ${batch}`);
       const inputs = makeProbes(signatures, batch, opts.seed + batch);
-      latency.push(compareLatency(original, smaller, inputs, batch, { runs: opts.runs }));
+      latency.push(compareLatency(original, smaller, inputs, batch, { runs: opts.runs, maxSeconds: MAX_BATCH_SECONDS }));
       tf.dispose(inputs);
     }
-    return { fidelity, latency: { runs: opts.runs, batches: latency } };
+    return { fidelity, latency: { runs: opts.runs, batches: latency, skipped } };
   } finally {
     original.dispose();
     smaller.dispose();

@@ -43,7 +43,8 @@ export function renderMarkdown(report: Report): string {
           `${formatMs(b.compressed.medianMs)} (${formatMs(b.compressed.p10Ms)}-${formatMs(b.compressed.p90Ms)}) | ${formatFactor(b.speedup)} |`,
       );
     }
-    lines.push('', `Up to ${report.latency.runs} timed runs per model and batch (${report.latency.batches.map((b) => b.runs).join(', ')} made, capped at 20 s a batch), A/B interleaved after warm-up.`);
+    for (const note of report.latency.skipped) lines.push('', note);
+    lines.push('', `Up to ${report.latency.runs} timed runs per model and batch (${report.latency.batches.map((b) => b.runs).join(', ')} made, capped at 30 s a batch), A/B interleaved after warm-up.`);
   } else {
     lines.push('Not measured (`--no-bench`).');
   }

@@ -75,7 +75,8 @@ export interface Report {
     bytes: { before: SizeReport; after: SizeReport; factorRaw: number; factorGzip: number };
     macs: { before: number; after: number };
   };
-  latency: { runs: number; batches: BatchLatency[] } | null;
+  /** `skipped`: batch sizes not timed because they would take too long, and why. */
+  latency: { runs: number; batches: BatchLatency[]; skipped: string[] } | null;
   /** `source` 'calibration': the probes are the examples of the --calibration data file. */
   fidelity: { probes: number; source: 'generated' | 'calibration'; outputs: OutputFidelity[] };
   /** --calibration: the data file and what it was used for. */

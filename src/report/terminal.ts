@@ -48,6 +48,7 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
           style.dim(`  p10-p90 ${formatMs(b.original.p10Ms)}-${formatMs(b.original.p90Ms)} vs ${formatMs(b.compressed.p10Ms)}-${formatMs(b.compressed.p90Ms)}, ${b.runs} runs`),
       );
     }
+    for (const note of report.latency.skipped) out.push(style.dim(`latency          ${note}`));
   } else {
     out.push(style.dim('latency          not measured (--no-bench)'));
   }
