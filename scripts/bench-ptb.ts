@@ -204,6 +204,8 @@ interface NumpyMatrix {
   seconds32: number;
   /** CPU seconds (all threads) of that run. */
   cpu32: number;
+  /** Fastest float32 run with one OpenBLAS thread (robust on a busy machine), null if it could not be set. */
+  seconds1: number | null;
   seconds64: number;
   /** Optimal relative error ||K - K_r|| / ||K|| per requested rank (key: rank). */
   optimal: Record<string, number>;
@@ -221,7 +223,7 @@ import sys, json, os, time, glob, ctypes
 import numpy as np
 req = json.load(open(sys.argv[1]))
 model = req['model']
-kernel, threads = 'unknown', -1
+kernel, threads, set_threads = 'unknown', -1, None
 try:
     libdir = os.path.join(os.path.dirname(np.__file__), '..', 'numpy.libs')
     for path in glob.glob(os.path.join(libdir, '*openblas*')):
@@ -234,6 +236,7 @@ try:
                     f.restype = ctypes.c_char_p
                     kernel = 'OpenBLAS ' + f().decode()
                     threads = g() if g is not None else -1
+                    set_threads = getattr(lib, prefix + 'set_num_threads' + suffix, None)
 except Exception as e:
     kernel = 'unknown (%s)' % e
 if kernel == 'unknown':
@@ -264,13 +267,20 @@ for item in req['matrices']:
         s32 = np.linalg.svd(a, full_matrices=False, compute_uv=True)[1]
         dt, dc = time.perf_counter() - t, time.process_time() - c
         if dt < t32: t32, c32 = dt, dc
+    t1 = None
+    if set_threads is not None and threads > 1:
+        set_threads(1)
+        t1 = float('inf')
+        for _ in range(req['repeat']):
+            t = time.perf_counter(); np.linalg.svd(a, full_matrices=False, compute_uv=True); t1 = min(t1, time.perf_counter() - t)
+        set_threads(threads)
     a64 = a.astype(np.float64)
     t = time.perf_counter(); s = np.linalg.svd(a64, full_matrices=False, compute_uv=True)[1]; t64 = time.perf_counter() - t
     e = s * s
     total = e.sum()
     tail = np.cumsum(e[::-1])[::-1]
     optimal = {str(r): float(np.sqrt(tail[r] / total)) if r < len(s) else 0.0 for r in item['ranks']}
-    out.append({'weight': item['weight'], 'shape': item['shape'], 'seconds32': t32, 'cpu32': c32, 'seconds64': t64, 'optimal': optimal})
+    out.append({'weight': item['weight'], 'shape': item['shape'], 'seconds32': t32, 'cpu32': c32, 'seconds1': t1, 'seconds64': t64, 'optimal': optimal})
 print(json.dumps({'kernel': kernel, 'threads': threads, 'numpy': np.__version__, 'matrices': out}))
 `;
 
@@ -367,6 +377,7 @@ async function main(): Promise<void> {
   const npSeconds = np ? np.matrices.reduce((a, m) => a + m.seconds32, 0) : NaN;
   const npCpu = np ? np.matrices.reduce((a, m) => a + m.cpu32, 0) : NaN;
   const np64Seconds = np ? np.matrices.reduce((a, m) => a + m.seconds64, 0) : NaN;
+  const np1Seconds = np ? np.matrices.reduce((a, m) => a + (m.seconds1 ?? NaN), 0) : NaN;
 
   if (args.json) {
     const plain = runs.map((r) => ({ method: r.method, factor: r.factor, elapsed: r.elapsed, cpu: r.cpu, maxRssMb: r.maxRssMb, phases: r.report.context.phases, matrices: r.report.matrices }));
@@ -380,7 +391,8 @@ async function main(): Promise<void> {
   if (np) {
     out.push(
       `numpy ${np.numpy}, ${np.kernel}, ${np.threads} threads: full SVD (full_matrices=False) of the targeted matrices ` +
-        `${f2(npSeconds)} s float32 (${f2(npCpu)} CPU s; fastest of ${Math.max(args.repeat, 2)} per matrix), ${f2(np64Seconds)} s float64`,
+        `${f2(npSeconds)} s float32 (${f2(npCpu)} CPU s; fastest of ${Math.max(args.repeat, 2)} per matrix), ${f2(np64Seconds)} s float64; ` +
+        `one OpenBLAS thread: ${f2(np1Seconds)} s float32 (a busy machine slows two spinning OpenBLAS threads far more than one)`,
     );
   } else out.push('numpy: not available');
   out.push('');

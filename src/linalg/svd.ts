@@ -104,7 +104,8 @@ export function truncatedSvd(a: Matrix, rank: number, opts: TruncatedSvdOptions)
 
 /**
  * Like truncatedSvd but returns every component the computation produced: up to
- * rank + oversample for the randomized method, min(rows, cols) for the exact one.
+ * rank + oversample for the randomized method (min(rows, cols) when the whole small side
+ * is no dearer, see FULL_SPACE_MAX), min(rows, cols) for the exact one.
  * Its leading `rank` components are exactly truncatedSvd's (same code path), so a
  * caller can use the extra components for estimates without a second SVD.
  */
