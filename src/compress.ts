@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { cpus } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { initBackend, type BackendName } from './backend.js';
 import { ModelFormatError, QualityGateError, TargetUnreachableError, UsageError } from './errors.js';
 import { checkOutDir, encodeModel, modelBytes, readModel, writeFiles, type ModelFile, type Weight } from './io/index.js';
@@ -87,7 +88,11 @@ export interface CompressResult {
   outDir: string;
 }
 
+const gzipAsync = promisify(gzip);
+
 const LATENCY_BATCHES = [1, 32];
+/** Probe examples run through the models at once when measuring fidelity. */
+const PROBE_BATCH = 16;
 /** Seconds of timed runs per batch size; a batch expected to take longer is not timed. */
 const MAX_BATCH_SECONDS = 30;
 
@@ -140,9 +145,10 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   const files = await phase('encode', () => encodeModel(compressed, { quantize: opts.quantize }));
 
   progress('measuring fidelity');
+  // gzip runs on libuv's thread pool, beside the measurement on the main thread.
+  const sizes = Promise.all([modelBytes(model.path), sizeOf(files)]);
   const measured = await phase('measure', () => measure(adapter, model, compressed, opts, progress, calibration?.dataset));
-  const before = await modelBytes(model.path);
-  const after = sizeOf(files);
+  const [before, after] = await sizes;
   const report: Report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'hmf', version: TOOL_VERSION },
@@ -230,9 +236,12 @@ async function measure(
     // A model that fixes its batch size is probed in batches of that size.
     const fixedBatch = signatures.find((s) => s.batch !== undefined)?.batch;
     const batches: tf.Tensor[][] = [];
-    if (data) batches.push(...dataBatches(data, fixedBatch ?? opts.probes, 0, data.count, fixedBatch));
-    for (let done = 0; !data && done < opts.probes; done += fixedBatch ?? opts.probes) {
-      batches.push(makeProbes(signatures, fixedBatch ?? opts.probes, opts.seed + done));
+    // Small batches keep both models' outputs small (a 10000-word softmax over 35 steps is
+    // 179 MB per model at 128 probes); compareOutputs sums over the batches.
+    const batchSize = fixedBatch ?? PROBE_BATCH;
+    if (data) batches.push(...dataBatches(data, batchSize, 0, data.count, fixedBatch));
+    for (let done = 0; !data && done < opts.probes; done += batchSize) {
+      batches.push(makeProbes(signatures, Math.min(batchSize, fixedBatch ?? opts.probes - done), opts.seed + done));
     }
     const fidelity = compareOutputs(original, smaller, batches);
     tf.dispose(batches.flat());
@@ -391,13 +400,8 @@ function checkGates(report: Report, maxError: number | undefined, minAgreement: 
   }
 }
 
-function sizeOf(files: ReadonlyMap<string, Uint8Array>): { raw: number; gzip: number } {
-  let raw = 0;
-  let gzip = 0;
-  for (const bytes of files.values()) {
-    raw += bytes.length;
-    gzip += gzipSync(bytes, { level: 9 }).length;
-  }
-  return { raw, gzip };
+async function sizeOf(files: ReadonlyMap<string, Uint8Array>): Promise<{ raw: number; gzip: number }> {
+  const zipped = await Promise.all([...files.values()].map((bytes) => gzipAsync(bytes, { level: 9 })));
+  return { raw: [...files.values()].reduce((s, b) => s + b.length, 0), gzip: zipped.reduce((s, z) => s + z.length, 0) };
 }
 
