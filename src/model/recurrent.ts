@@ -3,6 +3,7 @@ import type { Matrix } from '../linalg/matrix.js';
 import type { Compressed } from '../methods/types.js';
 import { toRanges } from '../runtime/factors.js';
 import type { SkippedMatrix, TargetMatrix } from './targets.js';
+import { denseConfig, inputShapeOf, weightOf } from './layerJson.js';
 import { layerName, type InboundRef, type LayerJson, type LayersGraph } from './topology.js';
 
 /** Stock recurrent layers hmf compresses, with their number of gate blocks. */
@@ -272,22 +273,7 @@ function projectionLayers(
   const cfg = layer.config;
   const projection: LayerJson = {
     class_name: 'Dense',
-    config: {
-      name: pName,
-      trainable: cfg.trainable ?? true,
-      units: f.rank,
-      activation: 'linear',
-      use_bias: false,
-      kernel_initializer: { class_name: 'Zeros', config: {} },
-      bias_initializer: { class_name: 'Zeros', config: {} },
-      kernel_regularizer: null,
-      bias_regularizer: null,
-      activity_regularizer: null,
-      kernel_constraint: null,
-      bias_constraint: null,
-      ...(cfg.batch_input_shape !== undefined ? { batch_input_shape: cfg.batch_input_shape } : {}),
-      ...(cfg.dtype !== undefined ? { dtype: cfg.dtype } : {}),
-    },
+    config: { ...denseConfig({ trainable: cfg.trainable ?? true }, pName, f.rank, false, 'linear'), ...inputShapeOf(cfg) },
   };
   const recurrent: LayerJson = { ...layer, config: stripInput(cfg) };
   if (functional) {
@@ -345,7 +331,3 @@ function requireWeight(weights: readonly Weight[], prefix: string, role: string)
   return w;
 }
 
-function weightOf(name: string, m: Matrix, source: Weight): Weight {
-  const w: Weight = { name, shape: [m.rows, m.cols], dtype: 'float32', values: m.data };
-  return source.quantization ? { ...w, quantization: source.quantization } : w;
-}

@@ -12,6 +12,7 @@ import { rewriteLayers, type MatrixRewrite } from '../../src/model/rewrite.js';
 import { scanTargets, type TargetMatrix } from '../../src/model/targets.js';
 import { parseLayersTopology, serializeLayersTopology, type LayerJson } from '../../src/model/topology.js';
 import { registerHmfLayers } from '../../src/runtime/index.js';
+import { columns, exactLmf, identity } from './exact.js';
 
 const T = 7;
 const N = 5;
@@ -45,23 +46,6 @@ function randomize(model: tf.LayersModel, seed: number): void {
 
 function matrixOf(w: Weight): Matrix {
   return { rows: w.shape[0], cols: w.shape[1], data: w.values as Float32Array };
-}
-
-function identity(n: number): Matrix {
-  const d = new Float32Array(n * n);
-  for (let i = 0; i < n; i++) d[i * n + i] = 1;
-  return { rows: n, cols: n, data: d };
-}
-
-function columns(k: Matrix, cols: Int32Array): Matrix {
-  const out = new Float32Array(k.rows * cols.length);
-  for (let i = 0; i < k.rows; i++) for (let j = 0; j < cols.length; j++) out[i * cols.length + j] = k.data[i * k.cols + cols[j]];
-  return { rows: k.rows, cols: cols.length, data: out };
-}
-
-/** P = K, Q = I: full rank, exact. */
-function exactLmf(k: Matrix): LowRankFactors {
-  return { kind: 'lmf', rank: k.cols, p: k, q: identity(k.cols), params: 0, error: 0 };
 }
 
 /** Outputs `isDense` kept, the rest K_R = K_R I: exact. */

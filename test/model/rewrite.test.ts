@@ -10,6 +10,7 @@ import { emittedOrder, WeightEdits } from '../../src/model/order.js';
 import { rewriteLayers, type MatrixRewrite } from '../../src/model/rewrite.js';
 import { scanTargets } from '../../src/model/targets.js';
 import { parseLayersTopology, serializeLayersTopology } from '../../src/model/topology.js';
+import { columns, exactLmf, identity } from './exact.js';
 
 async function saved(model: tf.LayersModel): Promise<{ json: Record<string, unknown>; weights: Weight[] }> {
   let artifacts: tf.io.ModelArtifacts | undefined;
@@ -20,23 +21,6 @@ async function saved(model: tf.LayersModel): Promise<{ json: Record<string, unkn
     }),
   );
   return { json: { modelTopology: artifacts!.modelTopology, format: 'layers-model' }, weights: artifactsWeights(artifacts!, 'test') };
-}
-
-function identity(n: number): Matrix {
-  const d = new Float32Array(n * n);
-  for (let i = 0; i < n; i++) d[i * n + i] = 1;
-  return { rows: n, cols: n, data: d };
-}
-
-function columns(k: Matrix, cols: Int32Array): Matrix {
-  const out = new Float32Array(k.rows * cols.length);
-  for (let i = 0; i < k.rows; i++) for (let j = 0; j < cols.length; j++) out[i * cols.length + j] = k.data[i * k.cols + cols[j]];
-  return { rows: k.rows, cols: cols.length, data: out };
-}
-
-/** An exact "LMF": P = K, Q = I (rank m); the rewrite must compute the same function. */
-function exactLmf(k: Matrix): LowRankFactors {
-  return { kind: 'lmf', rank: k.cols, p: k, q: identity(k.cols), params: 0, error: 0 };
 }
 
 /** An exact HMF with the given dense outputs: K_D kept, K_R = K_R · I. */
