@@ -1,5 +1,4 @@
 import type { Weight } from '../io/index.js';
-import type { Matrix } from '../linalg/matrix.js';
 import type { Compressed, HybridFactors, LowRankFactors } from '../methods/types.js';
 import { isRecurrentTarget, rewriteRecurrent, unwrapTimeDistributed } from './recurrent.js';
 import { denseConfig, inputShapeOf, vectorOf, weightOf } from './layerJson.js';

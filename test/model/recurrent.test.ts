@@ -6,7 +6,7 @@ import { artifactsWeights } from '../../src/io/artifacts.js';
 import { toArtifacts, type Weight } from '../../src/io/index.js';
 import type { Matrix } from '../../src/linalg/matrix.js';
 import { hmf, lmf } from '../../src/methods/index.js';
-import type { Compressed, HybridFactors, LowRankFactors } from '../../src/methods/types.js';
+import type { Compressed, HybridFactors } from '../../src/methods/types.js';
 import { findWeight, PORTABLE_REASON, recurrentTargets } from '../../src/model/recurrent.js';
 import { rewriteLayers, type MatrixRewrite } from '../../src/model/rewrite.js';
 import { scanTargets, type TargetMatrix } from '../../src/model/targets.js';
