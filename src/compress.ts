@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { initBackend, type BackendName } from './backend.js';
-import { ModelFormatError, QualityGateError, TargetUnreachableError, UsageError } from './errors.js';
+import { QualityGateError, TargetUnreachableError, UsageError } from './errors.js';
 import { checkOutDir, encodeModel, modelBytes, readModel, writeFiles, type ModelFile, type Weight } from './io/index.js';
 import { compareOutputs, type OutputFidelity } from './measure/fidelity.js';
 import { compareLatency, MIN_RUNS, type BatchLatency } from './measure/latency.js';

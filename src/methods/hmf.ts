@@ -1,4 +1,4 @@
-import { frobenius, selectColumns, type Matrix } from '../linalg/matrix.js';
+import { selectColumns, type Matrix } from '../linalg/matrix.js';
 import { DEFAULT_OVERSAMPLE, DEFAULT_POWER_ITERATIONS, sketchSvd, truncatedSvd, truncateSvd, type Svd } from '../linalg/svd.js';
 import { HybridEstimator } from './estimate.js';
 import { checkBudget, factorsFromSvd, lmfRank, relativeError, truncationResidual2 } from './lmf.js';
