@@ -32,6 +32,13 @@ export interface CompressOptions {
   method?: MethodName;
   /** HMF: which outputs stay dense. @default 'residual' */
   selection?: OutputSelection;
+  /**
+   * HMF: spend this share (0..1) of each matrix's budget on dense outputs instead of
+   * choosing k by the weight error — a fixed split as in the paper, for a structure
+   * that is then fine-tuned.
+   * @default undefined (k chosen per matrix)
+   */
+  denseShare?: number;
   /** Pruning: budget per matrix or across all targeted matrices. @default 'layer' */
   scope?: 'layer' | 'global';
   /** Matrices with fewer parameters stay dense. @default 4096 */
@@ -160,6 +167,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
       method: opts.method,
       factor: opts.factor,
       selection: opts.selection,
+      denseShare: opts.denseShare ?? null,
       scope: opts.scope,
       minParams: opts.minParams,
       seed: opts.seed,
@@ -272,6 +280,7 @@ interface ResolvedOptions {
   factor: number;
   method: MethodName;
   selection: OutputSelection;
+  denseShare?: number;
   scope: 'layer' | 'global';
   minParams: number;
   seed: number;
@@ -298,6 +307,10 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
   if (!['hmf', 'lmf', 'prune'].includes(method)) throw new UsageError(`--method: expected hmf, lmf or prune, found ${method}`);
   const selection = o.selection ?? 'residual';
   if (!['leading', 'residual'].includes(selection)) throw new UsageError(`--selection: expected leading or residual, found ${selection}`);
+  if (o.denseShare !== undefined && !(o.denseShare >= 0 && o.denseShare < 1)) {
+    throw new UsageError(`--dense-share: expected a number in [0, 1), found ${o.denseShare}`);
+  }
+  if (o.denseShare !== undefined && method !== 'hmf') throw new UsageError(`--dense-share: only applies to -m hmf, found -m ${method}`);
   const scope = o.scope ?? 'layer';
   if (!['layer', 'global'].includes(scope)) throw new UsageError(`--scope: expected layer or global, found ${scope}`);
   const minParams = o.minParams ?? 4096;
@@ -326,6 +339,7 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
     factor,
     method,
     selection,
+    denseShare: o.denseShare,
     scope,
     minParams,
     seed,

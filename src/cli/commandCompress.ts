@@ -11,6 +11,7 @@ interface CompressFlags {
   method: string;
   out?: string;
   selection: string;
+  denseShare?: string;
   scope: string;
   minParams: string;
   seed: string;
@@ -41,6 +42,7 @@ export function compressCommand(): Command {
     .addOption(new Option('-m, --method <name>', 'compression method').choices(['hmf', 'lmf', 'prune']).default('hmf'))
     .option('-o, --out <dir>', 'output folder (default: <model folder>-<method>-x<factor> beside it)')
     .addOption(new Option('--selection <how>', 'HMF: which outputs stay dense').choices(['residual', 'leading']).default('residual'))
+    .option('--dense-share <x>', 'HMF: spend this share (0..1) of each matrix\'s budget on dense outputs instead of choosing k by the error (a fixed split as in the paper, for fine-tuning)')
     .addOption(new Option('--scope <scope>', 'pruning budget per matrix or across all').choices(['layer', 'global']).default('layer'))
     .option('--min-params <n>', 'leave matrices with fewer parameters dense', '4096')
     .option('--seed <n>', 'seed for every random choice', '0')
@@ -67,6 +69,7 @@ export function compressCommand(): Command {
         method: parseChoice('--method', flags.method, ['hmf', 'lmf', 'prune'] as const),
         out: flags.out,
         selection: parseChoice('--selection', flags.selection, ['residual', 'leading'] as const),
+        denseShare: flags.denseShare === undefined ? undefined : parseNumber('--dense-share', flags.denseShare),
         scope: parseChoice('--scope', flags.scope, ['layer', 'global'] as const),
         minParams: parseInteger('--min-params', flags.minParams),
         seed: parseInteger('--seed', flags.seed),

@@ -9,6 +9,12 @@ export interface HmfOptions {
   seed: number;
   /** Which outputs stay dense: the first k (`leading`, the paper) or the k worst served by a rank-r approximation. */
   selection: OutputSelection;
+  /**
+   * Spend this share of the budget on dense outputs (k = floor(share·B/n), lowered until
+   * r >= 1) instead of choosing k by the error. For structures meant to be fine-tuned,
+   * as in the paper: the result may have a larger weight error than LMF's.
+   */
+  denseShare?: number;
 }
 
 /** Candidates evaluated per round of the (k, r) search. */
@@ -114,10 +120,23 @@ export function hmf(k: Matrix, budget: number, opts: HmfOptions): HybridFactors 
   const lmfSolution = lowRankSolution(k, truncateSvd(sketch, r0));
   // The estimator's cost grows with the cube of its components: r0 + oversample of them, as a randomized sketch has.
   const estimator = new HybridEstimator(k, truncateSvd(sketch, r0 + DEFAULT_OVERSAMPLE));
+  if (opts.denseShare !== undefined) {
+    const count = forcedK(n, m, budget, opts.denseShare);
+    if (count === 0) return lmfSolution;
+    const rank = hybridRank(n, m, budget, count);
+    return hybridSolution(k, estimator.denseSet(count, rank, opts.selection), rank, opts.seed, sketch.u);
+  }
   const choice = chooseHybrid(estimator, budget, opts.selection);
   if (!choice || choice.k === 0) return lmfSolution;
   const hybrid = hybridSolution(k, choice.dense, choice.rank, opts.seed, sketch.u);
   return hybrid.error <= lmfSolution.error ? hybrid : lmfSolution;
+}
+
+/** k = floor(share·B/n), lowered until the rest still gets rank >= 1. */
+function forcedK(n: number, m: number, budget: number, share: number): number {
+  let k = Math.min(m - 1, Math.max(0, Math.floor((share * budget) / n)));
+  while (k > 0 && hybridRank(n, m, budget, k) < 1) k--;
+  return k;
 }
 
 /** k = 0: the LMF factors of `svd` as a hybrid with no dense outputs. */

@@ -15,6 +15,8 @@ export interface ExecuteOptions {
   selection: OutputSelection;
   scope: 'layer' | 'global';
   seed: number;
+  /** HMF: spend this share of each matrix's budget on dense outputs instead of choosing k by the error. */
+  denseShare?: number;
   /**
    * Calibration: XᵀX of each target's input activations (by weight name, in the
    * original input order). Targets with one are factorized to minimise ||X(K − K')||
@@ -87,7 +89,8 @@ export function executePlan(
         if (selection !== opts.selection) {
           note = target.leadingReason ?? 'residual selection needs a next layer that can absorb the output order; used leading';
         }
-        result = whitening ? (weightedHmf(k, budget, { seed, selection }, whitening)?.result ?? null) : hmf(k, budget, { seed, selection });
+        const hmfOptions = { seed, selection, denseShare: opts.denseShare };
+        result = whitening ? (weightedHmf(k, budget, hmfOptions, whitening)?.result ?? null) : hmf(k, budget, hmfOptions);
       } else {
         result = gram ? wandaPrune(k, inputNorms(gram, k.rows, pruneDamping), budget) : pruneLayer(k, budget);
       }

@@ -56,6 +56,8 @@ export interface Report {
     method: MethodName;
     factor: number;
     selection: OutputSelection;
+    /** HMF's fixed dense share (--dense-share), or null when k is chosen per matrix. */
+    denseShare: number | null;
     scope: 'layer' | 'global';
     minParams: number;
     seed: number;

@@ -67,3 +67,24 @@ test('whole rank steps that keep the factor off by more than 3%: written, with a
   assert.equal(report.warnings.length, 1);
   assert.ok(existsSync(join(out, 'model.json')));
 });
+
+test('--dense-share: HMF spends that share of each budget on dense outputs; usage errors otherwise', async () => {
+  const out = join(tempDir(), 'out');
+  const r = await runHmf(['compress', join(mlp, 'model.json'), '--dense-share', '0.5', '-o', out, '--no-bench', '--json', '--quiet']);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as Report;
+  assert.equal(report.options.denseShare, 0.5);
+  for (const m of report.matrices) {
+    assert.equal(m.method, 'hmf');
+    // k = floor(B/2 / n) dense outputs, the rest at rank >= 1.
+    const k = Math.floor(Math.floor((m.shape[0] * m.shape[1]) / 4) / 2 / m.shape[0]);
+    assert.ok(m.denseOutputs! >= k && m.denseOutputs! <= k + 1, `${m.weight}: k ${m.denseOutputs}, expected about ${k}`);
+    assert.ok(m.rank! >= 1);
+  }
+  assert.ok(Math.abs(report.totals.targeted.factor - 4) / 4 <= 0.03);
+  for (const args of [['--dense-share', '1'], ['--dense-share', '-0.1'], ['--dense-share', '0.5', '-m', 'lmf']]) {
+    const bad = await runHmf(['compress', join(mlp, 'model.json'), ...args, '-o', join(tempDir(), 'x'), '--no-bench']);
+    assert.equal(bad.code, 2, args.join(' '));
+    assert.match(bad.stderr, /--dense-share/);
+  }
+});
