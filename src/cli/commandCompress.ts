@@ -1,5 +1,7 @@
 import { Command, Option } from 'commander';
-import { writeFile } from 'node:fs/promises';
+import { access, constants, stat, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
 import { compress, type CompressOptions } from '../compress.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderTerminal } from '../report/terminal.js';
@@ -89,6 +91,7 @@ export function compressCommand(): Command {
         eval: flags.eval,
         command: ['hmf', ...process.argv.slice(2)].join(' '),
       };
+      if (flags.report) await checkWritableFile('--report', flags.report);
       const progress = startProgress(flags.quiet ?? false);
       options.onProgress = (m) => progress.update(m);
       try {
@@ -102,4 +105,16 @@ export function compressCommand(): Command {
       }
       void command;
     });
+}
+
+/** A file the CLI will write after the work is done: its folder must exist and be writable now. */
+async function checkWritableFile(flag: string, path: string): Promise<void> {
+  const folder = dirname(resolve(path));
+  try {
+    if (!(await stat(folder)).isDirectory()) throw new Error('not a folder');
+    await access(folder, constants.W_OK);
+  } catch {
+    throw new UsageError(`${flag} ${path}: expected a file in an existing, writable folder, found no folder ${folder}`);
+  }
+  if (await stat(path).then((s) => s.isDirectory(), () => false)) throw new UsageError(`${flag} ${path}: expected a file, found a folder`);
 }

@@ -88,3 +88,11 @@ test('--dense-share: HMF spends that share of each budget on dense outputs; usag
     assert.match(bad.stderr, /--dense-share/);
   }
 });
+
+test('--report into a folder that does not exist: exit 2 before any work, nothing written', async () => {
+  const dir = tempDir();
+  const r = await runHmf(['compress', join(mlp, 'model.json'), '-o', join(dir, 'out'), '--no-bench', '--report', join(dir, 'nope', 'r.md')]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--report .*nope\/r\.md: expected a file in an existing, writable folder/);
+  assert.ok(!existsSync(join(dir, 'out')));
+});
