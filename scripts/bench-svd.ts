@@ -20,6 +20,7 @@ import type { Matrix } from '../src/linalg/matrix.js';
 import { gaussianArray } from '../src/linalg/random.js';
 import { exactSvd, truncatedSvd, type Svd } from '../src/linalg/svd.js';
 import { hmf, lmf } from '../src/methods/index.js';
+import { optimalError } from '../test/linalg/matrices.js';
 
 interface Case {
   rows: number;
@@ -66,15 +67,6 @@ function numpySvd(a: Matrix): { s: Float64Array; seconds: number } | undefined {
   }
 }
 
-function optimalError(s: ArrayLike<number>, rank: number): number {
-  let tail = 0;
-  let total = 0;
-  for (let i = 0; i < s.length; i++) {
-    total += s[i] * s[i];
-    if (i >= rank) tail += s[i] * s[i];
-  }
-  return Math.sqrt(tail / total);
-}
 
 function svdError(a: Matrix, svd: Svd): number {
   const r = svd.s.length;

@@ -12,12 +12,13 @@ export interface RunResult {
 
 /** Runs the real `hmf` binary (bin/hmf.js) with the given arguments. */
 export function runHmf(args: string[], options: { env?: Record<string, string> } = {}): Promise<RunResult> {
+  return runNode([join(repoRoot, 'bin', 'hmf.js'), ...args], { ...process.env, NO_COLOR: '1', ...options.env });
+}
+
+/** Runs `node <args>` from the repository root and collects its exit code and output. */
+function runNode(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'hmf.js'), ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, NO_COLOR: '1', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -93,13 +94,5 @@ export function predictInFreshProcess(modelJsonPath: string, input: number[][], 
     const y = model.predict(tf.tensor(${JSON.stringify(input)}, undefined, ${JSON.stringify(dtype)}));
     process.stdout.write(JSON.stringify({ shape: y.shape, values: Array.from(y.dataSync()) }));
   `;
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
-  });
+  return runNode(['--input-type=module', '-e', script]);
 }
