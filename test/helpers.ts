@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
@@ -15,3 +16,16 @@ export function tempDir(prefix = 'hmf-test-'): string {
  * repository's git-ignored .cache/. CI points it outside the clone so it is fetched once.
  */
 export const cacheDir: string = process.env.HMF_CACHE ? resolve(process.env.HMF_CACHE) : join(repoRoot, '.cache');
+
+/** What `model.save()` writes, kept in memory. */
+export async function savedArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
+    }),
+  );
+  if (!artifacts) throw new Error('model.save wrote nothing');
+  return artifacts;
+}

@@ -2,17 +2,18 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend.js';
-import { artifactsWeights } from '../../src/io/artifacts.js';
 import { toArtifacts, type Weight } from '../../src/io/index.js';
 import type { Matrix } from '../../src/linalg/matrix.js';
 import { hmf, lmf } from '../../src/methods/index.js';
-import type { Compressed, HybridFactors } from '../../src/methods/types.js';
+import type { Compressed } from '../../src/methods/types.js';
 import { findWeight, PORTABLE_REASON, recurrentTargets } from '../../src/model/recurrent.js';
 import { rewriteLayers, type MatrixRewrite } from '../../src/model/rewrite.js';
 import { scanTargets, type TargetMatrix } from '../../src/model/targets.js';
 import { parseLayersTopology, serializeLayersTopology, type LayerJson } from '../../src/model/topology.js';
 import { registerHmfLayers } from '../../src/runtime/index.js';
-import { columns, exactLmf, identity } from './exact.js';
+import { exactHmf, exactLmf, savedModel as saved } from './exact.js';
+
+type Saved = Awaited<ReturnType<typeof saved>>;
 
 const T = 7;
 const N = 5;
@@ -22,23 +23,6 @@ const BATCH = 3;
 type MergeMode = 'concat' | 'sum' | 'mul' | 'ave' | null;
 type Chooser = (t: TargetMatrix, k: Matrix) => Compressed | null;
 
-interface Saved {
-  json: Record<string, unknown>;
-  weights: Weight[];
-}
-
-async function saved(model: tf.LayersModel): Promise<Saved> {
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
-    }),
-  );
-  if (!artifacts) throw new Error('not saved');
-  return { json: { modelTopology: artifacts.modelTopology, format: 'layers-model' }, weights: artifactsWeights(artifacts, 'test') };
-}
-
 /** Random weights everywhere (biases too), so every path contributes. */
 function randomize(model: tf.LayersModel, seed: number): void {
   model.setWeights(model.getWeights().map((w, i) => tf.mul(tf.randomNormal(w.shape, 0, 1, 'float32', seed + i), 0.5)));
@@ -46,25 +30,6 @@ function randomize(model: tf.LayersModel, seed: number): void {
 
 function matrixOf(w: Weight): Matrix {
   return { rows: w.shape[0], cols: w.shape[1], data: w.values as Float32Array };
-}
-
-/** Outputs `isDense` kept, the rest K_R = K_R I: exact. */
-function exactHmf(k: Matrix, isDense: (j: number) => boolean): HybridFactors {
-  const all = [...Array(k.cols).keys()];
-  const denseOutputs = Int32Array.from(all.filter(isDense));
-  const lowRankOutputs = Int32Array.from(all.filter((j) => !isDense(j)));
-  return {
-    kind: 'hmf',
-    rank: lowRankOutputs.length,
-    k: denseOutputs.length,
-    denseOutputs,
-    lowRankOutputs,
-    dense: columns(k, denseOutputs),
-    p: columns(k, lowRankOutputs),
-    q: identity(lowRankOutputs.length),
-    params: 0,
-    error: 0,
-  };
 }
 
 const exact = {

@@ -2,43 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend.js';
-import { artifactsWeights } from '../../src/io/artifacts.js';
-import { toArtifacts, type Weight } from '../../src/io/index.js';
+import { toArtifacts } from '../../src/io/index.js';
 import type { Matrix } from '../../src/linalg/matrix.js';
 import type { HybridFactors, LowRankFactors } from '../../src/methods/types.js';
 import { emittedOrder, WeightEdits } from '../../src/model/order.js';
 import { rewriteLayers, type MatrixRewrite } from '../../src/model/rewrite.js';
 import { scanTargets } from '../../src/model/targets.js';
 import { parseLayersTopology, serializeLayersTopology } from '../../src/model/topology.js';
-import { columns, exactLmf, identity } from './exact.js';
+import { exactHmf as exactHmfWhere, exactLmf, savedModel as saved } from './exact.js';
 
-async function saved(model: tf.LayersModel): Promise<{ json: Record<string, unknown>; weights: Weight[] }> {
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
-    }),
-  );
-  return { json: { modelTopology: artifacts!.modelTopology, format: 'layers-model' }, weights: artifactsWeights(artifacts!, 'test') };
-}
-
-/** An exact HMF with the given dense outputs: K_D kept, K_R = K_R · I. */
+/** Exact HMF with the listed dense outputs. */
 function exactHmf(k: Matrix, dense: number[]): HybridFactors {
-  const denseOutputs = Int32Array.from(dense);
-  const lowRankOutputs = Int32Array.from([...Array(k.cols).keys()].filter((j) => !dense.includes(j)));
-  return {
-    kind: 'hmf',
-    rank: lowRankOutputs.length,
-    k: dense.length,
-    denseOutputs,
-    lowRankOutputs,
-    dense: columns(k, denseOutputs),
-    p: columns(k, lowRankOutputs),
-    q: identity(lowRankOutputs.length),
-    params: 0,
-    error: 0,
-  };
+  return exactHmfWhere(k, (j) => dense.includes(j));
 }
 
 async function rewriteAndCompare(

@@ -18,23 +18,12 @@ import {
   type FactorsConfig,
 } from '../../src/runtime/index.js';
 import { blockLayout, factorLayout, toRanges } from '../../src/runtime/factors.js';
-import { repoRoot, tempDir } from '../helpers.js';
+import { repoRoot, savedArtifacts, tempDir } from '../helpers.js';
 
 const T = 6;
 const N = 4;
 const UNITS = 5;
 
-async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
-    }),
-  );
-  if (!artifacts) throw new Error('not saved');
-  return artifacts;
-}
 
 function randomize(model: tf.LayersModel, seed: number): void {
   model.setWeights(model.getWeights().map((w, i) => tf.mul(tf.randomNormal(w.shape, 0, 1, 'float32', seed + i), 0.5)));
@@ -142,9 +131,9 @@ describe('runtime layers', () => {
 
   for (const [name, model] of Object.entries(runtimeModels())) {
     test(`${name} survives save -> load -> save unchanged and predicts the same`, async () => {
-      const first = await artifactsOf(model);
+      const first = await savedArtifacts(model);
       const loaded = await tf.loadLayersModel(tf.io.fromMemory(first));
-      const second = await artifactsOf(loaded);
+      const second = await savedArtifacts(loaded);
       assert.deepEqual(second.modelTopology, first.modelTopology);
       assert.deepEqual(second.weightSpecs, first.weightSpecs);
       assert.deepEqual(new Uint8Array(second.weightData as ArrayBuffer), new Uint8Array(first.weightData as ArrayBuffer));
@@ -209,7 +198,7 @@ describe('a separate Node process', () => {
       const x = tf.randomNormal([2, T, N], 0, 1, 'float32', 8);
       const expected: Record<string, number[]> = {};
       for (const [name, model] of Object.entries(runtimeModels())) {
-        const a = await artifactsOf(model);
+        const a = await savedArtifacts(model);
         writeFileSync(join(dir, `${name}.json`), JSON.stringify({ modelTopology: a.modelTopology, weightSpecs: a.weightSpecs }));
         writeFileSync(join(dir, `${name}.bin`), new Uint8Array(a.weightData as ArrayBuffer));
         expected[name] = Array.from((model.predict(x) as tf.Tensor).dataSync());
