@@ -18,6 +18,7 @@ import { initBackend } from '../src/backend.js';
 import { matMul, lowRankRelativeError } from '../src/linalg/product.js';
 import type { Matrix } from '../src/linalg/matrix.js';
 import { gaussianArray } from '../src/linalg/random.js';
+import { parallelReady } from '../src/linalg/parallel.js';
 import { exactSvd, truncatedSvd, type Svd } from '../src/linalg/svd.js';
 import { hmf, lmf } from '../src/methods/index.js';
 import { optimalError } from '../test/linalg/matrices.js';
@@ -122,8 +123,13 @@ async function main(): Promise<void> {
     { rows: 512, cols: 512, kind: 'decaying' },
     { rows: 1024, cols: 1024, kind: 'decaying' },
     { rows: 650, cols: 10000, kind: 'decaying' },
+    { rows: 10000, cols: 650, kind: 'decaying' },
+    { rows: 650, cols: 2600, kind: 'decaying' },
     { rows: 1024, cols: 1024, kind: 'gaussian' },
   ];
+  const only = process.argv.find((x) => /^\d+x\d+$/.test(x));
+  if (only) cases.splice(0, cases.length, ...cases.filter((c) => `${c.rows}x${c.cols}` === only));
+  await parallelReady();
   const sweep = args.has('--sweep')
     ? [
         { oversample: 10, powerIterations: 1 },
@@ -147,15 +153,18 @@ async function main(): Promise<void> {
     for (const factor of [2, 4, 8]) {
       const rank = Math.floor((c.rows * c.cols) / factor / (c.rows + c.cols));
       for (const opts of sweep) {
-        const [svd, seconds] = time(() => truncatedSvd(a, rank, { seed: 1, method: 'randomized', ...opts }));
-        const err = svdError(a, svd);
-        const opt = reference ? optimalError(reference, rank) : NaN;
-        const setting = 'oversample' in opts ? ` p=${opts.oversample} q=${opts.powerIterations}` : '';
-        process.stdout.write(
-          `${label}: truncatedSvd rank ${rank} (f=${factor})${setting} ${seconds.toFixed(3)} s, error ${err.toFixed(5)}` +
-            (reference ? ` vs optimal ${opt.toFixed(5)} (+${(((err - opt) / opt) * 100).toFixed(2)}%)` : '') +
-            '\n',
-        );
+        // 'randomized' sketches A itself; 'auto' may power-iterate on the small side's Gram instead.
+        for (const method of ['randomized', 'auto'] as const) {
+          const [svd, seconds] = time(() => truncatedSvd(a, rank, { seed: 1, method, ...opts }));
+          const err = svdError(a, svd);
+          const opt = reference ? optimalError(reference, rank) : NaN;
+          const setting = 'oversample' in opts ? ` p=${opts.oversample} q=${opts.powerIterations}` : '';
+          process.stdout.write(
+            `${label}: truncatedSvd ${method} rank ${rank} (f=${factor})${setting} ${seconds.toFixed(3)} s, error ${err.toFixed(5)}` +
+              (reference ? ` vs optimal ${opt.toFixed(5)} (+${(((err - opt) / opt) * 100).toFixed(2)}%)` : '') +
+              '\n',
+          );
+        }
       }
     }
   }

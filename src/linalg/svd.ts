@@ -16,7 +16,12 @@ export interface Svd {
   readonly v: Matrix;
 }
 
-export type SvdMethod = 'auto' | 'exact' | 'randomized';
+/**
+ * `randomized` sketches A and power-iterates with A; `gram` forms the small side's Gram
+ * once and power-iterates with it (cheaper when the small side is below ~(2q + 1) l);
+ * `auto` picks exact, gram or randomized by size.
+ */
+export type SvdMethod = 'auto' | 'exact' | 'randomized' | 'gram';
 
 export interface TruncatedSvdOptions {
   /** Seed of the Gaussian sketch: same input and seed give bit-identical output. */
@@ -25,7 +30,7 @@ export interface TruncatedSvdOptions {
   oversample?: number;
   /** Power (subspace) iterations. @default DEFAULT_POWER_ITERATIONS */
   powerIterations?: number;
-  /** `auto`: exact when rows * cols * min(rows, cols) <= EXACT_MAX_WORK, else randomized. @default 'auto' */
+  /** `auto`: exact when rows * cols * min(rows, cols) <= EXACT_MAX_WORK, else gram or randomized (see sketchSvd). @default 'auto' */
   method?: SvdMethod;
   /**
    * Warm start for the randomized method: rows x c (c >= rank + oversample) whose
@@ -63,6 +68,16 @@ export const EXACT_MAX_WORK = 128 ** 3;
  * was 1.2% above the optimum with q = 4, p = 10.
  */
 export const FULL_SPACE_MAX = 256;
+/**
+ * Largest small side whose Gram (n x n float32, on both threads' wasm heaps) the
+ * randomized SVD may form instead of sketching A itself (see sketchSvd).
+ */
+export const GRAM_MAX = 4096;
+/**
+ * Extra power iterations when they run on the small side's Gram G = W W^T: each costs
+ * 2 n^2 l flops there instead of 4 n N l on W, so a few more buy accuracy almost free.
+ */
+export const GRAM_EXTRA_ITERATIONS = 2;
 
 /** Full thin SVD with ml-matrix (Golub-Kahan); r = min(rows, cols). Slow beyond ~200x200. */
 export function exactSvd(a: Matrix): Svd {
@@ -122,7 +137,11 @@ export function sketchSvd(a: Matrix, rank: number, opts: TruncatedSvdOptions): S
   // The sketch and its power iterations multiply by l (2q + 2) columns: when that reaches
   // the small side, the whole small side (identity sketch, l = small) is no dearer and exact.
   const full = small <= FULL_SPACE_MAX && l * (2 * power + 2) >= small;
-  return randomizedSvd(a, full ? small : l, power, opts.seed, opts.start);
+  if (full) return randomizedSvd(a, small, power, opts.seed, opts.start, false);
+  // Forming the small side's Gram (2 n^2 N flops) beats the sketch's power iterations
+  // ((4q + 2) n N l flops) when n < (2q + 1) l; its own iterations then cost only n^2 l each.
+  const viaGram = method === 'gram' || (method === 'auto' && small <= GRAM_MAX && small < (2 * power + 1) * l);
+  return randomizedSvd(a, l, power, opts.seed, opts.start, viaGram);
 }
 
 /**
@@ -136,7 +155,7 @@ export function sketchSvd(a: Matrix, rank: number, opts: TruncatedSvdOptions): S
  * The small SVD of B = Q^T W comes from the eigendecomposition (float64) of its l x l
  * Gram B B^T, formed on TF.js in float32.
  */
-function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: number, start?: Matrix): Svd {
+function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: number, start: Matrix | undefined, viaGram: boolean): Svd {
   const norm = frobenius(a);
   const tall = a.rows > a.cols;
   const n = tall ? a.cols : a.rows;
@@ -147,7 +166,7 @@ function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: numb
   // (3.3 s vs 0.32 s for 650x10000 by 10000x315, measured). Large ones are split in two
   // row blocks, the second computed by a worker thread (parallel.ts).
   const scale = 2 ** -Math.round(Math.log2(norm));
-  const split = new SplitProducts(a.data, a.rows, a.cols, scale, Math.min(l, n));
+  const split = new SplitProducts(a.data, a.rows, a.cols, scale, viaGram ? n : Math.min(l, n));
   try {
     // W Z for Z (N x l) and W^T Q for Q (n x l), with W = A (wide) or A^T (tall).
     const mulW = (z: Float32Array): Float32Array => (tall ? split.mulWt(z, l) : split.mulW(z, l));
@@ -159,16 +178,28 @@ function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: numb
       q = new Float64Array(n * n);
       for (let i = 0; i < n; i++) q[i * n + i] = 1;
     } else {
-      let y: Float32Array;
+      let y: Float32Array | null = null;
       if (start && start.rows === a.rows && start.cols >= l) {
         const head = leadingColumns(start, l).data;
         // The start lives in A's column space: the small side itself, or mapped to it by W = A^T.
         y = tall ? mulW(head) : head;
-      } else {
-        y = mulW(gaussianArray(bigN * l, seed));
       }
-      // LU between power iterations (same span, a quarter of QR's cost), Householder QR last.
-      for (let it = 0; it < powerIterations; it++) y = mulW(mulWt(luBasis(y, n, l)));
+      if (viaGram) {
+        // G = W W^T once (W^T given row-major: A itself when tall, else A^T), then the power
+        // iterations multiply by G, each as strong as one W (W^T Y) below.
+        const g = tf.tensor2d(tall ? split.mulWt(scaledCopy(a.data, scale), n) : split.mulW(scaledTranspose(a, scale), n), [n, n]);
+        try {
+          const mulG = (x: Float32Array): Float32Array => product(g.clone(), x, n, l);
+          y ??= mulG(gaussianArray(n * l, seed));
+          for (let it = 0; it < powerIterations + GRAM_EXTRA_ITERATIONS; it++) y = mulG(luBasis(y, n, l));
+        } finally {
+          g.dispose();
+        }
+      } else {
+        y ??= mulW(gaussianArray(bigN * l, seed));
+        // LU between power iterations (same span, a quarter of QR's cost), Householder QR last.
+        for (let it = 0; it < powerIterations; it++) y = mulW(mulWt(luBasis(y, n, l)));
+      }
       q = orthonormalize(y, n, l);
     }
     const q32 = toRowMajor32(q, n, l);
@@ -192,6 +223,28 @@ function product(a: tf.Tensor, x: Float32Array, xRows: number, xCols: number): F
   const data = out.dataSync() as Float32Array;
   out.dispose();
   return data;
+}
+
+/** data * scale. */
+function scaledCopy(data: Float32Array, scale: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = data[i] * scale;
+  return out;
+}
+
+/** (A * scale)^T, row-major (cols x rows); tiled for the cache. */
+function scaledTranspose(a: Matrix, scale: number): Float32Array {
+  const { rows, cols, data } = a;
+  const out = new Float32Array(rows * cols);
+  const tile = 64;
+  for (let i0 = 0; i0 < rows; i0 += tile) {
+    const i1 = Math.min(rows, i0 + tile);
+    for (let j0 = 0; j0 < cols; j0 += tile) {
+      const j1 = Math.min(cols, j0 + tile);
+      for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) out[j * rows + i] = data[i * cols + j] * scale;
+    }
+  }
+  return out;
 }
 
 /** Orthonormal basis (column-major float64) of the columns of row-major float32 y (rows x cols). */

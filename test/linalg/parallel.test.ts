@@ -48,6 +48,7 @@ describe('SplitProducts', () => {
     const l2 = local.mulWt(y.data, 7);
     local.dispose();
     const svdLocal = truncatedSvd(a, 20, { seed: 3, method: 'randomized', powerIterations: 1 });
+    const gramLocal = truncatedSvd(a, 20, { seed: 3, method: 'gram', powerIterations: 1 });
 
     setParallel(true);
     assert.ok(await parallelReady(), 'the worker should start with the wasm backend');
@@ -63,5 +64,8 @@ describe('SplitProducts', () => {
     // Whichever products the worker takes (it starts on a matrix once it has loaded it), the SVD is the same.
     const svdRemote = truncatedSvd(a, 20, { seed: 3, method: 'randomized', powerIterations: 1 });
     assert.ok(bitEqual(svdLocal.s, svdRemote.s) && bitEqual(svdLocal.u.data, svdRemote.u.data) && bitEqual(svdLocal.v.data, svdRemote.v.data));
+    // The Gram route's W W^T (1025 x 1025 from two row blocks) is split the same way.
+    const gramRemote = truncatedSvd(a, 20, { seed: 3, method: 'gram', powerIterations: 1 });
+    assert.ok(bitEqual(gramLocal.s, gramRemote.s) && bitEqual(gramLocal.u.data, gramRemote.u.data) && bitEqual(gramLocal.v.data, gramRemote.v.data));
   });
 });

@@ -39,8 +39,9 @@ describe('exactSvd', () => {
   }
 });
 
+const decaying = spectral(300, 200, 3, (i) => 1 / Math.sqrt(i + 1));
+
 describe('truncatedSvd (randomized)', () => {
-  const decaying = spectral(300, 200, 3, (i) => 1 / Math.sqrt(i + 1));
   const cases = [
     { name: '300x200 decaying spectrum', a: decaying },
     { name: '200x300 decaying spectrum (wide)', a: spectral(200, 300, 4, (i) => 0.97 ** i) },
@@ -134,5 +135,69 @@ describe('truncatedSvd (randomized)', () => {
     const a = gaussian(20, 30, 3);
     const auto = truncatedSvd(a, 6, { seed: 1 });
     assert.ok(sameSvd(auto, truncateSvd(exactSvd(a), 6)));
+  });
+});
+
+describe('truncatedSvd (gram: power iterations on the small side\'s Gram)', () => {
+  // Small sides above FULL_SPACE_MAX (256), so neither method falls back to the whole small side.
+  const tall = spectral(420, 300, 21, (i) => 1 / Math.sqrt(i + 1));
+  const wide = spectral(300, 420, 22, (i) => 0.98 ** i);
+  const flat = gaussian(500, 280, 23);
+  for (const [name, a] of [
+    ['420x300 decaying', tall],
+    ['300x420 decaying (wide)', wide],
+    ['500x280 gaussian', flat],
+  ] as const) {
+    const reference = exactSvd(a);
+    for (const rank of [5, 40, 90]) {
+      it(`${name}, rank ${rank}: error within 1% of the exact truncation (and no worse than the sketch of A), orthonormal, descending`, () => {
+        const svd = truncatedSvd(a, rank, { seed: 1, method: 'gram' });
+        assert.equal(svd.s.length, rank);
+        assertDescending(svd.s);
+        const err = relativeDifference(a, reconstruct(svd.u, svd.s, svd.v));
+        const opt = optimalError(reference.s, rank);
+        assert.ok(err <= opt * 1.01, `error ${err} vs optimal ${opt}`);
+        const sketched = truncatedSvd(a, rank, { seed: 1, method: 'randomized' });
+        assert.ok(err <= relativeDifference(a, reconstruct(sketched.u, sketched.s, sketched.v)) * 1.001);
+        assert.ok(orthonormalityDefect(svd.u) < 1e-4);
+        assert.ok(orthonormalityDefect(svd.v) < 1e-4);
+        assert.ok(Math.abs(svd.s[0] - reference.s[0]) / reference.s[0] < 1e-2);
+      });
+    }
+  }
+
+  it('recovers an exactly low-rank matrix (rank below the sketch: a singular Gram)', () => {
+    const a = spectral(400, 300, 8, () => 1, 5);
+    const svd = truncatedSvd(a, 20, { seed: 2, method: 'gram' });
+    assert.ok(relativeDifference(a, reconstruct(svd.u, svd.s, svd.v)) < 1e-4);
+  });
+
+  it('is bit-identical for the same seed and differs for another seed', () => {
+    const one = truncatedSvd(tall, 20, { seed: 42, method: 'gram', powerIterations: 0 });
+    assert.ok(sameSvd(one, truncatedSvd(tall, 20, { seed: 42, method: 'gram', powerIterations: 0 })));
+    assert.ok(!sameSvd(one, truncatedSvd(tall, 20, { seed: 43, method: 'gram', powerIterations: 0 })));
+  });
+
+  it('auto takes the Gram route when the small side is below (2q + 1) l, and the sketch of A above it', () => {
+    // l = 60 + 10: 300 < 9 * 70, so gram; rank 5 (l = 15): 300 > 9 * 15, so randomized.
+    assert.ok(sameSvd(truncatedSvd(tall, 60, { seed: 1 }), truncatedSvd(tall, 60, { seed: 1, method: 'gram' })));
+    assert.ok(sameSvd(truncatedSvd(tall, 5, { seed: 1 }), truncatedSvd(tall, 5, { seed: 1, method: 'randomized' })));
+  });
+
+  it('warm start from a parent matrix\'s basis reaches the optimal error', () => {
+    const parent = spectral(300, 460, 12, (i) => 1 / Math.sqrt(i + 1));
+    const child = { rows: 300, cols: 420, data: new Float32Array(300 * 420) };
+    for (let i = 0; i < 300; i++) child.data.set(parent.data.subarray(i * 460 + 40, (i + 1) * 460), i * 420);
+    const start = truncatedSvd(parent, 40, { seed: 3, method: 'gram' }).u;
+    const warm = truncatedSvd(child, 25, { seed: 1, method: 'gram', start, powerIterations: 1 });
+    const opt = optimalError(exactSvd(child).s, 25);
+    assert.ok(relativeDifference(child, reconstruct(warm.u, warm.s, warm.v)) <= opt * 1.01);
+  });
+
+  it('handles a zero matrix', () => {
+    const zero = { rows: 400, cols: 300, data: new Float32Array(400 * 300) };
+    const svd = truncatedSvd(zero, 4, { seed: 1, method: 'gram' });
+    assert.equal(svd.s.length, 4);
+    assert.ok(svd.s.every((x) => x === 0));
   });
 });
