@@ -4,9 +4,21 @@ import { loadLayers, readModelData } from '../calibrate/data.js';
 import { UsageError } from '../errors.js';
 import type { ModelFile } from '../io/index.js';
 import type { OutputFidelity } from '../measure/fidelity.js';
-import { distill, type EpochRecord } from './train.js';
+import { DEFAULT_BATCH_SIZE, distill, type EpochRecord, type LearningRateSchedule } from './train.js';
 
-export { distill, shuffleDataset, type DistillOptions, type DistillResult, type EpochRecord } from './train.js';
+export {
+  createTrainer,
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_LEARNING_RATE,
+  distill,
+  scheduledRate,
+  shuffleDataset,
+  type DistillOptions,
+  type DistillResult,
+  type EpochRecord,
+  type LearningRateSchedule,
+  type Trainer,
+} from './train.js';
 
 /** What the report says about fine-tuning. */
 export interface FinetuneSummary {
@@ -16,7 +28,11 @@ export interface FinetuneSummary {
   validationExamples: number;
   labelled: boolean;
   epochs: number;
+  /** Peak learning rate of the schedule. */
   learningRate: number;
+  schedule: LearningRateSchedule;
+  batchSize: number;
+  labelWeight: number;
   bestEpoch: number;
   initialValidationLoss: number;
   history: EpochRecord[];
@@ -30,6 +46,12 @@ export interface FinetuneModelOptions {
   data: string;
   epochs: number;
   learningRate: number;
+  /** @default 'cosine' */
+  schedule?: LearningRateSchedule;
+  /** @default DEFAULT_BATCH_SIZE */
+  batchSize?: number;
+  /** Weight (0..1) of the label loss; > 0 needs labels in the data. @default 0 (pure distillation) */
+  labelWeight?: number;
   seed: number;
   /** Manifest names of pruned weights (their zeros stay). */
   masked: readonly string[];
@@ -44,6 +66,8 @@ export async function finetuneModel(original: ModelFile, compressed: ModelFile, 
   if (original.format !== 'layers-model') {
     throw new UsageError(`--finetune: ${original.path} is a graph model; fine-tuning needs a layers model (graph models have no trainable layers in TF.js)`);
   }
+  const labelWeight = opts.labelWeight ?? 0;
+  if (!(labelWeight >= 0 && labelWeight <= 1)) throw new UsageError(`--label-weight: expected a number between 0 and 1, found ${labelWeight}`);
   const started = performance.now();
   const progress = opts.onProgress ?? (() => {});
   registerTrainingKernels();
@@ -52,9 +76,17 @@ export async function finetuneModel(original: ModelFile, compressed: ModelFile, 
   try {
     progress(`reading ${opts.data}`);
     const data = await readModelData(opts.data, original, teacher, true);
+    if (labelWeight > 0 && data.labels === null) {
+      throw new UsageError(`--label-weight ${labelWeight}: the fine-tuning data ${opts.data} has no labels (expected "labels" beside "inputs", or "label" on every JSON Lines row)`);
+    }
+    const schedule = opts.schedule ?? 'cosine';
+    const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
     const result = await distill(teacher, student, data, {
       epochs: opts.epochs,
       learningRate: opts.learningRate,
+      schedule,
+      batchSize,
+      labelWeight,
       seed: opts.seed,
       masked: opts.masked,
       onProgress: progress,
@@ -75,6 +107,9 @@ export async function finetuneModel(original: ModelFile, compressed: ModelFile, 
         labelled: data.labels !== null,
         epochs: opts.epochs,
         learningRate: opts.learningRate,
+        schedule,
+        batchSize,
+        labelWeight,
         bestEpoch: result.bestEpoch,
         initialValidationLoss: result.initialValidationLoss,
         history: result.history,

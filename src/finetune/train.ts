@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchLabels, batchRanges, batchTensors, type Dataset } from '../data/index.js';
+import { UsageError } from '../errors.js';
 import { mulberry32 } from '../linalg/random.js';
 import { compareOutputs, type OutputFidelity } from '../measure/fidelity.js';
 import { layersRunnable, type Runnable } from '../measure/runnable.js';
@@ -7,13 +8,16 @@ import { layersRunnable, type Runnable } from '../measure/runnable.js';
 export interface DistillOptions {
   /** @default 2 */
   epochs?: number;
-  /**
-   * Adam learning rate. @default 1e-4 (measured on sentiment-mlp: 1e-3 makes Adam move every
-   * weight by about lr per step even where the distillation gradient is ~0, and the
-   * validation loss rises)
-   */
+  /** Peak Adam learning rate (see `schedule`). @default DEFAULT_LEARNING_RATE */
   learningRate?: number;
-  /** @default 32 */
+  /**
+   * `cosine`: linear warm-up over the first `warmup` share of the steps, then cosine decay
+   * to 0 at the last step; `constant`: `learningRate` throughout. @default 'cosine'
+   */
+  schedule?: LearningRateSchedule;
+  /** Share of the steps spent warming up (cosine schedule). @default 0.1 */
+  warmup?: number;
+  /** @default DEFAULT_BATCH_SIZE */
   batchSize?: number;
   /** Share of the examples held out for validation (best epoch, fidelity). @default 0.1 */
   validation?: number;
@@ -26,11 +30,32 @@ export interface DistillOptions {
   onProgress?: (message: string) => void;
 }
 
+export type LearningRateSchedule = 'cosine' | 'constant';
+
+export const DEFAULT_LEARNING_RATE = 1e-4;
+export const DEFAULT_BATCH_SIZE = 32;
+
+/** Learning rate at `step` (0-based) of `total` steps. */
+export function scheduledRate(peak: number, step: number, total: number, schedule: LearningRateSchedule = 'cosine', warmup = 0.1): number {
+  if (schedule === 'constant') return peak;
+  const warm = Math.floor(total * warmup);
+  if (step < warm) return (peak * (step + 1)) / (warm + 1);
+  const t = (step - warm + 1) / Math.max(1, total - warm + 1);
+  return peak * 0.5 * (1 + Math.cos(Math.PI * t));
+}
+
+/** Adam whose learning rate a schedule sets before each step. */
+class ScheduledAdam extends tf.AdamOptimizer {
+  setLearningRate(rate: number): void {
+    this.learningRate = rate;
+  }
+}
+
 export interface EpochRecord {
   epoch: number;
   /** Mean training loss over the epoch's batches. */
   loss: number;
-  /** Validation loss (distillation only) after the epoch. */
+  /** Validation loss (the training objective, on the validation slice) after the epoch. */
   validationLoss: number;
   seconds: number;
 }
@@ -59,7 +84,8 @@ export interface DistillResult {
  */
 export async function distill(teacher: tf.LayersModel, student: tf.LayersModel, data: Dataset, opts: DistillOptions = {}): Promise<DistillResult> {
   const epochs = opts.epochs ?? 2;
-  const batchSize = opts.batchSize ?? 32;
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
+  const peakRate = opts.learningRate ?? DEFAULT_LEARNING_RATE;
   const progress = opts.onProgress ?? (() => {});
   const labelWeight = data.labels ? (opts.labelWeight ?? 0) : 0;
   const shuffled = shuffleDataset(data, opts.seed ?? 0);
@@ -67,40 +93,16 @@ export async function distill(teacher: tf.LayersModel, student: tf.LayersModel, 
   const trainCount = data.count - holdout;
   const validation = holdout > 0 ? { start: trainCount, end: data.count } : { start: 0, end: data.count };
 
-  student.trainable = true;
-  const variables = student.trainableWeights.map((w) => ({ name: w.originalName, variable: w.read() as tf.Variable }));
-  const maskedNames = new Set(opts.masked ?? []);
-  const masks = variables
-    .filter((v) => maskedNames.has(v.name))
-    .map((v) => ({ variable: v.variable, mask: tf.tidy(() => tf.notEqual(v.variable, 0).cast('float32')) }));
-  const optimizer = tf.train.adam(opts.learningRate ?? 1e-4);
-  const softmax = detectDistributions(teacher, shuffled, batchSize);
-
-  const lossOf = (xs: tf.Tensor[], labels: Int32Array | null, training: boolean): tf.Scalar => {
-    const targets = asList(teacher.predict(unwrap(xs)));
-    const outputs = asList(student.apply(unwrap(xs), { training }) as tf.Tensor | tf.Tensor[]);
-    let loss = tf.scalar(0);
-    outputs.forEach((y, i) => {
-      const t = targets[i];
-      const term = softmax[i] ? tf.neg(tf.mean(tf.sum(tf.mul(t, tf.log(tf.add(y, 1e-7))), -1))) : tf.mean(tf.square(tf.sub(y, t)));
-      loss = tf.add(loss, term);
-    });
-    if (labels && labelWeight > 0 && softmax[0]) {
-      const y = outputs[0];
-      const width = y.shape[y.shape.length - 1]!;
-      const onehot = tf.oneHot(tf.tensor(labels, y.shape.slice(0, -1), 'int32'), width);
-      const ce = tf.neg(tf.mean(tf.sum(tf.mul(onehot, tf.log(tf.add(y, 1e-7))), -1)));
-      loss = tf.add(tf.mul(loss, 1 - labelWeight), tf.mul(ce, labelWeight));
-    }
-    return loss as tf.Scalar;
-  };
+  const trainer = createTrainer(teacher, student, shuffled, { ...opts, labelWeight, batchSize });
+  const { variables, lossOf } = trainer;
 
   const validationLoss = (): number => {
     let total = 0;
     let rows = 0;
     for (const r of batchRanges(validation.end - validation.start, batchSize)) {
       const xs = batchTensors(shuffled, validation.start + r.start, validation.start + r.end);
-      const l = tf.tidy(() => lossOf(xs, null, false));
+      const labels = batchLabels(shuffled, validation.start + r.start, validation.start + r.end);
+      const l = tf.tidy(() => lossOf(xs, labels, false));
       total += l.dataSync()[0] * (r.end - r.start);
       rows += r.end - r.start;
       tf.dispose([...xs, l]);
@@ -134,10 +136,8 @@ export async function distill(teacher: tf.LayersModel, student: tf.LayersModel, 
     for (const [b, r] of batches.entries()) {
       const xs = batchTensors(shuffled, r.start, r.end);
       const labels = batchLabels(shuffled, r.start, r.end);
-      const cost = optimizer.minimize(() => lossOf(xs, labels, true), true, variables.map((v) => v.variable));
-      for (const { variable, mask } of masks) tf.tidy(() => variable.assign(tf.mul(variable, mask)));
-      const loss = cost ? cost.dataSync()[0] : NaN;
-      tf.dispose([...xs, ...(cost ? [cost] : [])]);
+      const loss = trainer.step(xs, labels, scheduledRate(peakRate, steps, totalSteps, opts.schedule, opts.warmup));
+      tf.dispose(xs);
       sum += loss;
       steps++;
       const left = ((performance.now() - started) / 1000 / steps) * (totalSteps - steps);
@@ -150,8 +150,7 @@ export async function distill(teacher: tf.LayersModel, student: tf.LayersModel, 
   }
   variables.forEach((v, i) => v.variable.assign(tf.tensor(best.values[i], v.variable.shape)));
   const fidelityAfter = fidelity();
-  optimizer.dispose();
-  tf.dispose(masks.map((m) => m.mask));
+  trainer.dispose();
   return {
     weights: new Map(variables.map((v, i) => [v.name, best.values[i]])),
     bestEpoch: best.epoch,
@@ -161,6 +160,77 @@ export async function distill(teacher: tf.LayersModel, student: tf.LayersModel, 
     validationExamples: validation.end - validation.start,
     fidelityBefore,
     fidelityAfter,
+  };
+}
+
+/** One optimisation step at a time on a student towards a teacher (what `distill` repeats). */
+export interface Trainer {
+  /** The student's trainable variables by manifest weight name. */
+  variables: { name: string; variable: tf.Variable }[];
+  /** The objective on a batch (labels used only with a label weight > 0). */
+  lossOf(xs: tf.Tensor[], labels: Int32Array | null, training: boolean): tf.Scalar;
+  /** One Adam step at learning rate `rate`; pruned zeros re-masked. Returns the batch loss. */
+  step(xs: tf.Tensor[], labels: Int32Array | null, rate: number): number;
+  dispose(): void;
+}
+
+/**
+ * Sets up distillation of `student` towards `teacher`; `sample` (its first batch)
+ * tells which outputs are probability rows.
+ */
+export function createTrainer(
+  teacher: tf.LayersModel,
+  student: tf.LayersModel,
+  sample: Dataset,
+  opts: Pick<DistillOptions, 'learningRate' | 'labelWeight' | 'masked' | 'batchSize'> = {},
+): Trainer {
+  const labelWeight = opts.labelWeight ?? 0;
+  student.trainable = true;
+  const variables = student.trainableWeights.map((w) => ({ name: w.originalName, variable: w.read() as tf.Variable }));
+  const maskedNames = new Set(opts.masked ?? []);
+  const masks = variables
+    .filter((v) => maskedNames.has(v.name))
+    .map((v) => ({ variable: v.variable, mask: tf.tidy(() => tf.notEqual(v.variable, 0).cast('float32')) }));
+  const optimizer = new ScheduledAdam(opts.learningRate ?? DEFAULT_LEARNING_RATE, 0.9, 0.999);
+  const softmax = detectDistributions(teacher, sample, opts.batchSize ?? DEFAULT_BATCH_SIZE);
+  if (labelWeight > 0 && !softmax[0]) {
+    throw new UsageError(`--label-weight ${labelWeight}: the label loss needs a softmax first output (class probabilities); ${teacher.outputNames[0] ?? 'the output'} is not one`);
+  }
+
+  const lossOf = (xs: tf.Tensor[], labels: Int32Array | null, training: boolean): tf.Scalar => {
+    const targets = asList(teacher.predict(unwrap(xs)));
+    const outputs = asList(student.apply(unwrap(xs), { training }) as tf.Tensor | tf.Tensor[]);
+    let loss = tf.scalar(0);
+    outputs.forEach((y, i) => {
+      const t = targets[i];
+      const term = softmax[i] ? tf.neg(tf.mean(tf.sum(tf.mul(t, tf.log(tf.add(y, 1e-7))), -1))) : tf.mean(tf.square(tf.sub(y, t)));
+      loss = tf.add(loss, term);
+    });
+    if (labels && labelWeight > 0) {
+      const y = outputs[0];
+      const width = y.shape[y.shape.length - 1]!;
+      const onehot = tf.oneHot(tf.tensor(labels, y.shape.slice(0, -1), 'int32'), width);
+      const ce = tf.neg(tf.mean(tf.sum(tf.mul(onehot, tf.log(tf.add(y, 1e-7))), -1)));
+      loss = tf.add(tf.mul(loss, 1 - labelWeight), tf.mul(ce, labelWeight));
+    }
+    return loss as tf.Scalar;
+  };
+
+  return {
+    variables,
+    lossOf,
+    step: (xs, labels, rate) => {
+      optimizer.setLearningRate(rate);
+      const cost = optimizer.minimize(() => lossOf(xs, labels, true), true, variables.map((v) => v.variable));
+      for (const { variable, mask } of masks) tf.tidy(() => variable.assign(tf.mul(variable, mask)));
+      const loss = cost ? cost.dataSync()[0] : NaN;
+      if (cost) cost.dispose();
+      return loss;
+    },
+    dispose: () => {
+      optimizer.dispose();
+      tf.dispose(masks.map((m) => m.mask));
+    },
   };
 }
 

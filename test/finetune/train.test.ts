@@ -5,7 +5,7 @@ import { initBackend } from '../../src/backend.js';
 import { registerTrainingKernels } from '../../src/backend-kernels.js';
 import type { Dataset } from '../../src/data/index.js';
 import { gaussianArray } from '../../src/linalg/random.js';
-import { distill, shuffleDataset } from '../../src/finetune/train.js';
+import { distill, scheduledRate, shuffleDataset } from '../../src/finetune/train.js';
 
 before(async () => {
   await initBackend();
@@ -67,6 +67,49 @@ describe('distill', () => {
     const expected = Array.from({ length: 5 }, () => [0, 0, 0, 0]);
     [2, 0, 2, 4, 1, 0].forEach((s, i) => values[i].forEach((v, j) => (expected[s][j] += v)));
     wasm.forEach((row, s) => row.forEach((v, j) => assert.ok(Math.abs(v - expected[s][j]) < 1e-5)));
+  });
+
+  it('keeps the state before fine-tuning when no epoch beats it on validation', async () => {
+    // The student is an exact copy of the teacher: the loss is at its minimum, and Adam at a
+    // high rate moves every weight by about the rate per step, so every epoch is worse.
+    const teacher = classifier(4);
+    const student = classifier(4);
+    const start = student.getWeights().map((w) => Float32Array.from(w.dataSync()));
+    const result = await distill(teacher, student, floatData(200), { epochs: 2, learningRate: 0.05, batchSize: 8 });
+    assert.equal(result.bestEpoch, 0);
+    assert.ok(result.history.every((h) => h.validationLoss > result.initialValidationLoss), JSON.stringify(result.history));
+    student.getWeights().forEach((w, i) => assert.deepEqual(Float32Array.from(w.dataSync()), start[i]));
+    assert.deepEqual(result.fidelityAfter, result.fidelityBefore);
+  });
+
+  it('is deterministic for a seed', async () => {
+    const run = async () => {
+      const student = classifier(7);
+      const result = await distill(classifier(6), student, floatData(120), { epochs: 2, learningRate: 3e-3, seed: 5 });
+      return { loss: result.history.map((h) => h.validationLoss), weights: [...result.weights.values()].map((w) => Array.from(w)) };
+    };
+    assert.deepEqual(await run(), await run());
+  });
+
+  it('scheduledRate warms up linearly, peaks, and decays to 0 by the last step', () => {
+    const total = 100;
+    const rates = Array.from({ length: total }, (_, s) => scheduledRate(1, s, total));
+    assert.ok(rates[0] > 0 && rates[0] < 0.2);
+    for (let s = 1; s < 10; s++) assert.ok(rates[s] > rates[s - 1], `warm-up step ${s}`);
+    assert.ok(Math.max(...rates) <= 1 && Math.max(...rates) > 0.95);
+    for (let s = 11; s < total; s++) assert.ok(rates[s] < rates[s - 1], `decay step ${s}`);
+    assert.ok(rates[total - 1] < 0.01);
+    assert.equal(scheduledRate(0.5, 3, total, 'constant'), 0.5);
+  });
+
+  it('rejects a label weight on an output that is not a softmax', async () => {
+    const regress = () => {
+      const m = tf.sequential();
+      m.add(tf.layers.dense({ units: 3, inputShape: [16], kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }) }));
+      return m;
+    };
+    const data = { ...floatData(40), labels: new Int32Array(40), labelShape: [] };
+    await assert.rejects(distill(regress(), regress(), data, { epochs: 1, labelWeight: 0.5 }), /--label-weight 0\.5: .*softmax/);
   });
 
   it('shuffleDataset permutes examples and labels together', () => {
