@@ -9,9 +9,11 @@ import { checkOutDir, encodeModel, modelBytes, readModel, writeFiles, type Model
 import { compareOutputs, type OutputFidelity } from './measure/fidelity.js';
 import { compareLatency, MIN_RUNS, type BatchLatency } from './measure/latency.js';
 import { formatMs } from './report/format.js';
-import { makeProbes } from './measure/probes.js';
+import { defaultProbeCount, makeProbes, probeSteps, type InputSignature } from './measure/probes.js';
 import type { MethodName, OutputSelection } from './methods/types.js';
 import { graphAdapter, layersAdapter, type ModelAdapter } from './model/adapter.js';
+import { isRecurrentTarget } from './model/recurrent.js';
+import type { TargetMatrix } from './model/targets.js';
 import { isValidFactor } from './plan/budget.js';
 import { executePlan } from './plan/execute.js';
 import { REPORT_SCHEMA_VERSION, type MatrixReport, type Report } from './report/schema.js';
@@ -19,7 +21,7 @@ import { TOOL_VERSION } from './version.js';
 import { readCalibration } from './calibrate/pipeline.js';
 import { dataBatches } from './calibrate/data.js';
 import type { Dataset } from './data/index.js';
-import { finetuneModel, type FinetuneSummary } from './finetune/index.js';
+import { DEFAULT_LEARNING_RATE, finetuneModel, type FinetuneSummary } from './finetune/index.js';
 import { checkDataFile } from './calibrate/pipeline.js';
 import { evaluate } from './eval.js';
 import { writeFile } from 'node:fs/promises';
@@ -53,7 +55,7 @@ export interface CompressOptions {
   bench?: boolean;
   /** Timed runs per model and batch size. @default 30 */
   runs?: number;
-  /** Probe examples for fidelity. @default 128 */
+  /** Generated probe examples for fidelity. @default defaultProbeCount(): 128, down to 16 for large models */
   probes?: number;
   /**
    * Weight storage of the output: `keep` each weight's own encoding (quantized inputs stay
@@ -81,8 +83,10 @@ export interface CompressOptions {
   finetune?: string;
   /** Fine-tuning epochs. @default 2 */
   epochs?: number;
-  /** Fine-tuning Adam learning rate. @default 1e-4 */
+  /** Fine-tuning peak Adam learning rate (warm-up, then cosine decay to 0). @default DEFAULT_LEARNING_RATE (src/finetune) */
   learningRate?: number;
+  /** Fine-tuning: weight (0..1) of the label loss; > 0 needs labels in the data. @default 0 (pure distillation) */
+  labelWeight?: number;
   /** Data file to run `evaluate()` on with the written model; its numbers go into the report. */
   eval?: string;
   /** Progress callback (the library never prints). */
@@ -138,7 +142,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   if (opts.finetune) {
     const masked = executed.rewrites.filter((r) => r.result.kind === 'prune').map((r) => r.target.weight);
     const tuned = await phase('finetune', () =>
-      finetuneModel(model, compressed, { data: opts.finetune!, epochs: opts.epochs, learningRate: opts.learningRate, seed: opts.seed, masked, onProgress: progress }),
+      finetuneModel(model, compressed, { data: opts.finetune!, epochs: opts.epochs, learningRate: opts.learningRate, labelWeight: opts.labelWeight, seed: opts.seed, masked, onProgress: progress }),
     );
     compressed = tuned.model;
     finetuned = tuned.summary;
@@ -181,7 +185,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
     latency: measured.latency,
     fidelity: calibration
       ? { probes: calibration.dataset.count, source: 'calibration', outputs: measured.fidelity }
-      : { probes: opts.probes, source: 'generated', outputs: measured.fidelity },
+      : { probes: measured.probes, source: 'generated', outputs: measured.fidelity },
     ...(calibration ? { calibration: calibration.summary(rows) } : {}),
     ...(finetuned ? { finetune: finetuned } : {}),
     context: {
@@ -228,6 +232,16 @@ function leftDenseRow(row: MatrixReport, reason: string): MatrixReport {
   };
 }
 
+/**
+ * Multiply-adds of the targeted matrices, as they are before compression, for one
+ * example: recurrent models apply them at every step of the probe sequence (an estimate:
+ * lookups cost nothing, and every other matrix is counted once per step too).
+ */
+function targetWork(targets: readonly TargetMatrix[], signatures: readonly InputSignature[]): number {
+  const steps = targets.some(isRecurrentTarget) ? probeSteps(signatures) : 1;
+  return targets.reduce((sum, t) => sum + (t.role === 'embeddings' ? 0 : t.rows * t.cols * steps), 0);
+}
+
 /** Fidelity on seeded probes, and latency (batch 1 and 32) unless --no-bench. */
 async function measure(
   adapter: ModelAdapter,
@@ -236,8 +250,9 @@ async function measure(
   opts: ResolvedOptions,
   progress: (message: string) => void,
   data?: Dataset,
-): Promise<{ fidelity: OutputFidelity[]; latency: Report['latency'] }> {
+): Promise<{ fidelity: OutputFidelity[]; probes: number; latency: Report['latency'] }> {
   const { runnable: original, signatures } = await adapter.load(model);
+  const probes = opts.probes ?? defaultProbeCount(targetWork(adapter.targets, signatures));
   // The compressed model is measured as it is written, quantization included.
   const { runnable: smaller } = await adapter.load(compressed, opts.quantize);
   try {
@@ -248,12 +263,12 @@ async function measure(
     // 179 MB per model at 128 probes); compareOutputs sums over the batches.
     const batchSize = fixedBatch ?? PROBE_BATCH;
     if (data) batches.push(...dataBatches(data, batchSize, 0, data.count, fixedBatch));
-    for (let done = 0; !data && done < opts.probes; done += batchSize) {
-      batches.push(makeProbes(signatures, Math.min(batchSize, fixedBatch ?? opts.probes - done), opts.seed + done));
+    for (let done = 0; !data && done < probes; done += batchSize) {
+      batches.push(makeProbes(signatures, Math.min(batchSize, fixedBatch ?? probes - done), opts.seed + done));
     }
     const fidelity = compareOutputs(original, smaller, batches);
     tf.dispose(batches.flat());
-    if (!opts.bench) return { fidelity, latency: null };
+    if (!opts.bench) return { fidelity, probes, latency: null };
     const latency: BatchLatency[] = [];
     const skipped: string[] = [];
     for (const batch of fixedBatch ? [fixedBatch] : LATENCY_BATCHES) {
@@ -269,7 +284,7 @@ async function measure(
       latency.push(compareLatency(original, smaller, inputs, batch, { runs: opts.runs, maxSeconds: MAX_BATCH_SECONDS }));
       tf.dispose(inputs);
     }
-    return { fidelity, latency: { runs: opts.runs, batches: latency, skipped } };
+    return { fidelity, probes, latency: { runs: opts.runs, batches: latency, skipped } };
   } finally {
     original.dispose();
     smaller.dispose();
@@ -290,13 +305,15 @@ interface ResolvedOptions {
   portable: boolean;
   bench: boolean;
   runs: number;
-  probes: number;
+  /** Generated fidelity probes; undefined: defaultProbeCount for the model. */
+  probes?: number;
   maxError?: number;
   minAgreement?: number;
   calibration?: string;
   finetune?: string;
   epochs: number;
   learningRate: number;
+  labelWeight: number;
   eval?: string;
 }
 
@@ -319,15 +336,17 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed: expected a non-negative integer, found ${seed}`);
   const runs = o.runs ?? 30;
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs: expected a positive integer, found ${runs}`);
-  const probes = o.probes ?? 128;
-  if (!Number.isInteger(probes) || probes < 1) throw new UsageError(`--probes: expected a positive integer, found ${probes}`);
+  const probes = o.probes;
+  if (probes !== undefined && (!Number.isInteger(probes) || probes < 1)) throw new UsageError(`--probes: expected a positive integer, found ${probes}`);
   if (o.quantize !== undefined && !['keep', 'float16', 'uint8'].includes(o.quantize)) {
     throw new UsageError(`--quantize: expected float16 or uint8, found ${o.quantize}`);
   }
   const epochs = o.epochs ?? 2;
   if (!Number.isInteger(epochs) || epochs < 1) throw new UsageError(`--epochs: expected a positive integer, found ${epochs}`);
-  const learningRate = o.learningRate ?? 1e-4;
+  const learningRate = o.learningRate ?? DEFAULT_LEARNING_RATE;
   if (!(learningRate > 0 && learningRate < 1)) throw new UsageError(`--learning-rate: expected a number between 0 and 1, found ${learningRate}`);
+  const labelWeight = o.labelWeight ?? 0;
+  if (!(labelWeight >= 0 && labelWeight <= 1)) throw new UsageError(`--label-weight: expected a number between 0 and 1, found ${labelWeight}`);
   for (const [flag, v] of [['--calibration', o.calibration], ['--finetune', o.finetune], ['--eval', o.eval]] as const) {
     if (v !== undefined && (typeof v !== 'string' || v === '')) throw new UsageError(`${flag}: expected a data file (JSON or JSON Lines), found ${String(v)}`);
   }
@@ -356,6 +375,7 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
     finetune: o.finetune,
     epochs,
     learningRate,
+    labelWeight,
     eval: o.eval,
   };
 }

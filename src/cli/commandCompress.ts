@@ -3,6 +3,7 @@ import { access, constants, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { compress, type CompressOptions } from '../compress.js';
+import { DEFAULT_LEARNING_RATE } from '../finetune/index.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderTerminal } from '../report/terminal.js';
 import { parseChoice, parseInteger, parseNumber } from './parse.js';
@@ -22,7 +23,7 @@ interface CompressFlags {
   quantize?: string;
   bench: boolean;
   runs: string;
-  probes: string;
+  probes?: string;
   backend?: string;
   json?: boolean;
   report?: string;
@@ -32,7 +33,8 @@ interface CompressFlags {
   calibration?: string;
   finetune?: string;
   epochs: string;
-  learningRate: string;
+  learningRate?: string;
+  labelWeight: string;
   eval?: string;
 }
 
@@ -53,7 +55,7 @@ export function compressCommand(): Command {
     .option('--portable', 'no hmf runtime layers in the output: matrices that would need them stay dense')
     .option('--no-bench', 'skip the latency measurement')
     .option('--runs <n>', 'timed runs per model and batch size', '30')
-    .option('--probes <n>', 'generated probe inputs for fidelity', '128')
+    .option('--probes <n>', 'generated probe inputs for fidelity (default: 128, down to 16 for large models)')
     .addOption(new Option('--backend <name>', 'TF.js backend').choices(['tensorflow', 'wasm', 'cpu']))
     .option('--json', 'print report.json on stdout instead of the table')
     .option('--report <file.md>', 'also write the report as Markdown')
@@ -62,7 +64,8 @@ export function compressCommand(): Command {
     .option('--calibration <data.json>', 'factorize/prune to preserve the outputs on these examples (JSON or JSON Lines); fidelity is measured on them')
     .option('--finetune <data.json>', 'after compressing, train the compressed model to match the original on these examples (layers models)')
     .option('--epochs <n>', 'fine-tuning epochs', '2')
-    .option('--learning-rate <x>', 'fine-tuning learning rate (Adam)', '0.0001')
+    .option('--learning-rate <x>', `fine-tuning peak learning rate (Adam; linear warm-up over the first 10% of the steps, then cosine decay to 0) (default: ${DEFAULT_LEARNING_RATE})`)
+    .option('--label-weight <x>', 'fine-tuning: weight (0..1) of the cross-entropy against the data\'s labels; the rest is distillation from the original (> 0 needs labels)', '0')
     .option('--eval <data.json>', "score the written model on a labelled data file (as 'hmf eval') and add it to the report")
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (model: string, flags: CompressFlags, command: Command) => {
@@ -80,17 +83,19 @@ export function compressCommand(): Command {
         quantize: flags.quantize === undefined ? undefined : parseChoice('--quantize', flags.quantize, ['float16', 'uint8'] as const),
         bench: flags.bench,
         runs: parseInteger('--runs', flags.runs),
-        probes: parseInteger('--probes', flags.probes),
+        probes: flags.probes === undefined ? undefined : parseInteger('--probes', flags.probes),
         backend: flags.backend === undefined ? undefined : parseChoice('--backend', flags.backend, ['tensorflow', 'wasm', 'cpu'] as const),
         maxError: flags.maxError === undefined ? undefined : parseNumber('--max-error', flags.maxError),
         minAgreement: flags.minAgreement === undefined ? undefined : parseNumber('--min-agreement', flags.minAgreement),
         calibration: flags.calibration,
         finetune: flags.finetune,
         epochs: parseInteger('--epochs', flags.epochs),
-        learningRate: parseNumber('--learning-rate', flags.learningRate),
+        learningRate: flags.learningRate === undefined ? undefined : parseNumber('--learning-rate', flags.learningRate),
+        labelWeight: parseNumber('--label-weight', flags.labelWeight),
         eval: flags.eval,
         command: ['hmf', ...process.argv.slice(2)].join(' '),
       };
+      if ((options.labelWeight ?? 0) > 0 && !options.finetune) throw new UsageError(`--label-weight ${flags.labelWeight}: only applies with --finetune data.json`);
       if (flags.report) await checkWritableFile('--report', flags.report);
       const progress = startProgress(flags.quiet ?? false);
       options.onProgress = (m) => progress.update(m);

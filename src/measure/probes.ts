@@ -4,6 +4,35 @@ import { gaussianArray, mulberry32 } from '../linalg/random.js';
 /** Sequence length used for probe inputs whose time axis is not fixed. */
 const DEFAULT_STEPS = 32;
 
+/** Generated probes when --probes is not given, unless the model is large (see defaultProbeCount). */
+export const DEFAULT_PROBES = 128;
+/** The fewest generated probes defaultProbeCount chooses. */
+export const MIN_DEFAULT_PROBES = 16;
+/**
+ * Multiply-adds of the targeted matrices (before compression) that the default probes may
+ * cost in all. Fixtures and published test models stay at DEFAULT_PROBES; a 20M-parameter
+ * word LM over 35 steps gets MIN_DEFAULT_PROBES, where 128 probes took ~10 s of a 18 s run.
+ */
+export const PROBE_WORK = 2 ** 33;
+
+/**
+ * The default number of generated probes for a model whose targeted matrices cost
+ * `workPerExample` multiply-adds per example: DEFAULT_PROBES, fewer (down to
+ * MIN_DEFAULT_PROBES) when that would exceed PROBE_WORK. Depends on the model only, so
+ * reports stay deterministic.
+ */
+export function defaultProbeCount(workPerExample: number): number {
+  if (!(workPerExample > 0)) return DEFAULT_PROBES;
+  return Math.max(MIN_DEFAULT_PROBES, Math.min(DEFAULT_PROBES, Math.floor(PROBE_WORK / workPerExample)));
+}
+
+/** Time steps of one probe example: the first axis of a sequence input (token ids or rank >= 2), else 1. */
+export function probeSteps(signatures: readonly InputSignature[]): number {
+  let steps = 1;
+  for (const s of signatures) if (s.shape.length >= 2 || (s.vocab !== undefined && s.shape.length === 1)) steps = Math.max(steps, s.shape[0]);
+  return steps;
+}
+
 /** How one model input is probed. */
 export interface InputSignature {
   name: string;
