@@ -1,20 +1,24 @@
 /**
  * Recovery table (issue 6): for every fixture at factor 4, held-out accuracy
  * (classifiers) or perplexity (char LM) of the original and of HMF, LMF and prune,
- * each plain, calibrated, and calibrated + fine-tuned (2 epochs). Calibration and
- * fine-tuning data (CALIBRATION_EXAMPLES examples) come from each fixture's training
- * split, never from test.json; they are written to .cache/recovery/.
+ * each plain, calibrated, and calibrated + fine-tuned (2 epochs, the library's default
+ * schedule). Calibration data (CALIBRATION_EXAMPLES examples) and fine-tuning data (up to
+ * FINETUNE_EXAMPLES; distillation needs no labels, so more of the training split is fair)
+ * come from each fixture's training split, never from test.json; they are written to
+ * .cache/recovery/. The calibration examples are the first of the fine-tuning examples.
  *
  *   npx tsc -p tsconfig.json && node dist/scripts/recovery-table.js [fixture ...]
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { compress } from '../src/compress.js';
 import { evaluate } from '../src/eval.js';
 import type { MethodName } from '../src/methods/types.js';
 import { cacheDir, encodeIds, loadChatbot, loadMobyDick, repoRoot, seededRandom, seededShuffle, sentimentSplit, tokenize } from './data.js';
 
 const CALIBRATION_EXAMPLES = 512;
+const FINETUNE_EXAMPLES = 2048;
 const FACTOR = 4;
 const EPOCHS = 2;
 const SEED = 20240601;
@@ -38,10 +42,10 @@ function bagOfWords(tokens: string[], index: Map<string, number>): number[] {
   return v;
 }
 
-/** Up to CALIBRATION_EXAMPLES examples of the fixture's training split, encoded as its script encodes them. */
-function trainingExamples(fixture: string): Examples {
+/** Up to `count` examples of the fixture's training split, encoded as its script encodes them. */
+export function trainingExamples(fixture: string, count: number): Examples {
   if (fixture === 'sentiment-mlp' || fixture === 'sentiment-embed' || fixture === 'sentiment-gru') {
-    const train = seededShuffle(sentimentSplit().train, SEED).slice(0, CALIBRATION_EXAMPLES);
+    const train = seededShuffle(sentimentSplit().train, SEED).slice(0, count);
     const vocab = vocabOf(fixture);
     if (fixture === 'sentiment-mlp') {
       const index = new Map(vocab.map((w, i) => [w, i]));
@@ -55,7 +59,7 @@ function trainingExamples(fixture: string): Examples {
   if (fixture === 'intent-mlp') {
     const data = loadChatbot();
     const intents = [...new Set(data.map((e) => e.intent))].sort();
-    const train = data.filter((e) => e.split === 'train');
+    const train = data.filter((e) => e.split === 'train').slice(0, count);
     const index = new Map(vocabOf(fixture).map((w, i) => [w, i]));
     return { inputs: train.map((e) => bagOfWords(tokenize(e.text), index)), labels: train.map((e) => intents.indexOf(e.intent)) };
   }
@@ -67,7 +71,7 @@ function trainingExamples(fixture: string): Examples {
     const rand = seededRandom(SEED);
     const inputs: number[][] = [];
     const labels: number[][] = [];
-    for (let k = 0; k < CALIBRATION_EXAMPLES; k++) {
+    for (let k = 0; k < count; k++) {
       const s = Math.floor(rand() * (split - 64 - 1));
       inputs.push(Array.from(ids.subarray(s, s + 64)));
       labels.push(Array.from(ids.subarray(s + 1, s + 65)));
@@ -95,7 +99,11 @@ async function main(): Promise<void> {
     const test = join(dir, 'test.json');
     const lm = fixture === 'char-lstm';
     const dataPath = join(work, `${fixture}-train.json`);
-    writeFileSync(dataPath, JSON.stringify(trainingExamples(fixture)));
+    const finetunePath = join(work, `${fixture}-finetune.json`);
+    writeFileSync(dataPath, JSON.stringify(trainingExamples(fixture, CALIBRATION_EXAMPLES)));
+    const finetuneData = trainingExamples(fixture, FINETUNE_EXAMPLES);
+    writeFileSync(finetunePath, JSON.stringify(finetuneData));
+    process.stderr.write(`${fixture}: ${finetuneData.inputs.length} fine-tuning examples\n`);
     const original = score((await evaluate(model, { data: test })).metrics, lm);
     const cells: Record<string, Record<string, string>> = { plain: {}, calibrated: {}, 'calibrated + fine-tuned': {} };
     for (const method of ['hmf', 'lmf', 'prune'] as MethodName[]) {
@@ -110,12 +118,14 @@ async function main(): Promise<void> {
           force: true,
           bench: false,
           ...(variant !== 'plain' ? { calibration: dataPath } : {}),
-          ...(variant === 'calibrated + fine-tuned' ? { finetune: dataPath, epochs: EPOCHS } : {}),
+          ...(variant === 'calibrated + fine-tuned' ? { finetune: finetunePath, epochs: EPOCHS } : {}),
         });
         const value = score((await evaluate(join(out, 'model.json'), { data: test })).metrics, lm);
         cells[variant][method] = lm ? value.toFixed(3) : (100 * value).toFixed(1);
         process.stderr.write(
-          `${fixture} ${method} ${variant}: ${cells[variant][method]} (factor ${report.totals.targeted.factor.toFixed(2)}, ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
+          `${fixture} ${method} ${variant}: ${cells[variant][method]} (factor ${report.totals.targeted.factor.toFixed(2)}, ${((performance.now() - t0) / 1000).toFixed(1)} s${
+            report.finetune ? `; fine-tuning ${report.finetune.seconds.toFixed(1)} s, best epoch ${report.finetune.bestEpoch}` : ''
+          })\n`,
         );
       }
     }
@@ -128,7 +138,9 @@ async function main(): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}
