@@ -1,11 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { cpus } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import { initBackend, type BackendName } from './backend.js';
 import { QualityGateError, TargetUnreachableError, UsageError } from './errors.js';
-import { checkOutDir, encodeModel, modelBytes, readModel, writeFiles, type ModelFile, type Weight } from './io/index.js';
+import { checkOutDir, encodeModel, gzipSizes, modelBytes, readModel, writeFiles, type ByteSizes, type ModelFile, type Weight } from './io/index.js';
 import { compareOutputs, type OutputFidelity } from './measure/fidelity.js';
 import { compareLatency, MIN_RUNS, type BatchLatency } from './measure/latency.js';
 import { formatMs } from './report/format.js';
@@ -99,7 +97,6 @@ export interface CompressResult {
   outDir: string;
 }
 
-const gzipAsync = promisify(gzip);
 
 const LATENCY_BATCHES = [1, 32];
 /** Probe examples run through the models at once when measuring fidelity. */
@@ -129,6 +126,10 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   if (opts.finetune && model.format === 'graph-model') {
     throw new UsageError(`--finetune: ${model.path} is a graph model; fine-tuning needs a layers model (graph models have no trainable layers in TF.js)`);
   }
+  // The original's gzip size (seconds of deflate for a large model) runs on libuv's thread
+  // pool from now on, filling the cores that the factorization and measurement leave idle.
+  const sizeBefore = modelBytes(model.path);
+  sizeBefore.catch(() => {}); // awaited below; a failure before then must not be an unhandled rejection
   const adapter = await phase('read', () => adapterFor(model, opts.minParams, opts.portable));
   // A bad --eval file fails before any work, not after the model is written.
   if (opts.eval) await phase('read', () => checkDataFile(opts.eval!, model, adapter));
@@ -157,9 +158,9 @@ export async function compress(modelPath: string, options: CompressOptions = {})
 
   progress('measuring fidelity');
   // gzip runs on libuv's thread pool, beside the measurement on the main thread.
-  const sizes = Promise.all([modelBytes(model.path), sizeOf(files)]);
+  const sizes = Promise.all([sizeBefore, sizeOf(files)]);
   const measured = await phase('measure', () => measure(adapter, model, compressed, opts, progress, calibration?.dataset));
-  const [before, after] = await sizes;
+  const [before, after] = await phase('sizes', () => sizes);
   const report: Report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'hmf', version: TOOL_VERSION },
@@ -434,8 +435,7 @@ function checkGates(report: Report, maxError: number | undefined, minAgreement: 
   }
 }
 
-async function sizeOf(files: ReadonlyMap<string, Uint8Array>): Promise<{ raw: number; gzip: number }> {
-  const zipped = await Promise.all([...files.values()].map((bytes) => gzipAsync(bytes, { level: 9 })));
-  return { raw: [...files.values()].reduce((s, b) => s + b.length, 0), gzip: zipped.reduce((s, z) => s + z.length, 0) };
+function sizeOf(files: ReadonlyMap<string, Uint8Array>): Promise<ByteSizes> {
+  return gzipSizes([...files.values()]);
 }
 

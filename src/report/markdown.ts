@@ -32,7 +32,8 @@ export function renderMarkdown(report: Report): string {
   lines.push(`| targeted parameters | ${formatCount(t.targeted.paramsBefore)} | ${formatCount(t.targeted.paramsAfter)} | ${formatFactor(t.targeted.factor)} |`);
   lines.push(`| model parameters | ${formatCount(t.model.paramsBefore)} | ${formatCount(t.model.paramsAfter)} | ${formatFactor(t.model.factor)} |`);
   lines.push(`| bytes (raw) | ${formatBytes(t.bytes.before.raw)} | ${formatBytes(t.bytes.after.raw)} | ${formatFactor(t.bytes.factorRaw)} |`);
-  lines.push(`| bytes (gzip) | ${formatBytes(t.bytes.before.gzip)} | ${formatBytes(t.bytes.after.gzip)} | ${formatFactor(t.bytes.factorGzip)} |`);
+  const estimated = t.bytes.before.gzipEstimated || t.bytes.after.gzipEstimated ? ', estimated from a 1/8 sample' : '';
+  lines.push(`| bytes (gzip${estimated}) | ${formatBytes(t.bytes.before.gzip)} | ${formatBytes(t.bytes.after.gzip)} | ${formatFactor(t.bytes.factorGzip)} |`);
   lines.push(`| MACs of targeted matrices | ${formatCount(t.macs.before)} | ${formatCount(t.macs.after)} | ${formatFactor(t.macs.before / t.macs.after)} |`);
   lines.push('', '## Latency', '');
   if (report.latency) {

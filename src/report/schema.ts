@@ -42,6 +42,8 @@ export interface MatrixReport {
 export interface SizeReport {
   raw: number;
   gzip: number;
+  /** Present when gzip is estimated from a fixed sample of the files (models above 16 MiB; src/io/size.ts). */
+  gzipEstimated?: true;
 }
 
 export interface Report {

@@ -39,7 +39,8 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
     out.push(style.dim(`stored values    ${formatCount(t.storedParams.before)} -> ${formatCount(t.storedParams.after)} (pruned zeros are stored dense)`));
   }
   out.push(`bytes raw        ${formatBytes(t.bytes.before.raw)} -> ${formatBytes(t.bytes.after.raw)}  (${formatFactor(t.bytes.factorRaw)})`);
-  out.push(`bytes gzip       ${formatBytes(t.bytes.before.gzip)} -> ${formatBytes(t.bytes.after.gzip)}  (${formatFactor(t.bytes.factorGzip)})`);
+  const estimated = t.bytes.before.gzipEstimated || t.bytes.after.gzipEstimated ? style.dim(' (estimated from a 1/8 sample)') : '';
+  out.push(`bytes gzip       ${formatBytes(t.bytes.before.gzip)} -> ${formatBytes(t.bytes.after.gzip)}  (${formatFactor(t.bytes.factorGzip)})${estimated}`);
   if (report.latency) {
     for (const b of report.latency.batches) {
       const speed = b.speedup >= 1 ? style.good(formatFactor(b.speedup)) : style.bad(formatFactor(b.speedup));
