@@ -416,7 +416,8 @@ async function main(): Promise<void> {
     ),
   );
   out.push('');
-  out.push('"other" is the run\'s wall time outside the phases: process start, backend, sizes (gzip level 9 of both models), writing.');
+  out.push('"sizes" is the wait for the gzip sizes after the measurement (they run on the thread pool from the read on; above 16 MiB from a 1/8 sample); "other" is the run\'s wall time outside the phases: process start, backend, writing.');
+  out.push(`Fidelity probes: ${runs.map((r) => `${r.method} x${r.factor} ${r.report.fidelity.probes}`).join(', ')} (${args.probes === undefined ? 'the default for this model' : '--probes'}).`);
   out.push('');
   const byWeight = (run: Run, w: string): MatrixReport | undefined => run.report.matrices.find((m) => m.weight === w);
   for (const factor of args.factors) {
