@@ -1,5 +1,5 @@
 import type { Matrix } from '../linalg/matrix.js';
-import { sketchSvd, type Svd } from '../linalg/svd.js';
+import { DEFAULT_OVERSAMPLE, sketchSvd, truncateSvd, type Svd } from '../linalg/svd.js';
 import { HybridEstimator } from './estimate.js';
 import { chooseHybrid } from './hmf.js';
 import { checkBudget, lmfRank } from './lmf.js';
@@ -25,8 +25,15 @@ export function spectrumReport(k: Matrix, factors: number[], seed: number, selec
     return Math.floor((k.rows * k.cols) / f);
   });
   const rank = Math.max(0, ...budgets.map((b) => lmfRank(k.rows, k.cols, b)));
-  const estimator = rank > 0 ? new HybridEstimator(k, sketchSvd(k, rank, { seed })) : null;
-  return factors.map((factor, i) => ({ factor, budget: budgets[i], ...energies(k, budgets[i], estimator, selection) }));
+  const sketch = rank > 0 ? sketchSvd(k, rank, { seed }) : null;
+  return factors.map((factor, i) => {
+    // Each factor's estimate from as many components as hmf() gives its estimator (its LMF rank
+    // + oversampling): the same choice compress makes, and each candidate's eigenvalues cost
+    // L^3, so the smaller factors do not pay for the rank of the largest (x2).
+    const r = lmfRank(k.rows, k.cols, budgets[i]);
+    const estimator = sketch && r > 0 ? new HybridEstimator(k, truncateSvd(sketch, r + DEFAULT_OVERSAMPLE)) : null;
+    return { factor, budget: budgets[i], ...energies(k, budgets[i], estimator, selection) };
+  });
 }
 
 /**
@@ -39,7 +46,8 @@ export function spectrumReport(k: Matrix, factors: number[], seed: number, selec
 export function energyKept(k: Matrix, budget: number, method: 'lmf' | 'hmf', seed = 0, selection: OutputSelection = 'residual'): number {
   checkBudget(budget);
   const rank = Math.max(lmfRank(k.rows, k.cols, budget), lmfRank(k.rows, k.cols, Math.floor((k.rows * k.cols) / 2)));
-  const estimator = rank > 0 ? cachedEstimator(k, rank, seed) : null;
+  const r = lmfRank(k.rows, k.cols, budget);
+  const estimator = rank > 0 && r > 0 ? new HybridEstimator(k, truncateSvd(cachedSketch(k, rank, seed), r + DEFAULT_OVERSAMPLE)) : null;
   const e = energies(k, budget, estimator, selection);
   return method === 'lmf' ? e.lmf : e.hmf;
 }
@@ -52,20 +60,19 @@ function energies(k: Matrix, budget: number, est: HybridEstimator | null, select
   return { lmf, hmf: best ? Math.max(lmf, 1 - best.estimate) : lmf };
 }
 
-const cache = new WeakMap<Float32Array, Map<string, HybridEstimator>>();
+const cache = new WeakMap<Float32Array, Map<string, Svd>>();
 
-function cachedEstimator(k: Matrix, rank: number, seed: number): HybridEstimator {
+function cachedSketch(k: Matrix, rank: number, seed: number): Svd {
   let byKey = cache.get(k.data);
   if (!byKey) {
     byKey = new Map();
     cache.set(k.data, byKey);
   }
   const key = `${k.rows}x${k.cols}:${rank}:${seed}`;
-  let est = byKey.get(key);
-  if (!est) {
-    const svd: Svd = sketchSvd(k, rank, { seed });
-    est = new HybridEstimator(k, svd);
-    byKey.set(key, est);
+  let svd = byKey.get(key);
+  if (!svd) {
+    svd = sketchSvd(k, rank, { seed });
+    byKey.set(key, svd);
   }
-  return est;
+  return svd;
 }
