@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { cpus } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { initBackend, type BackendName } from './backend.js';
+import { SPLIT_MIN_ENTRIES, startParallel } from './linalg/parallel.js';
 import { QualityGateError, TargetUnreachableError, UsageError } from './errors.js';
 import { checkOutDir, encodeModel, gzipSizes, modelBytes, readModel, writeFiles, type ByteSizes, type ModelFile, type Weight } from './io/index.js';
 import { compareOutputs, type OutputFidelity } from './measure/fidelity.js';
@@ -23,6 +24,7 @@ import { DEFAULT_LEARNING_RATE, finetuneModel, type FinetuneSummary } from './fi
 import { checkDataFile } from './calibrate/pipeline.js';
 import { evaluate } from './eval.js';
 import { writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 
 /** Options of `compress()`; every field has a default. */
 export interface CompressOptions {
@@ -121,6 +123,8 @@ export async function compress(modelPath: string, options: CompressOptions = {})
     }
   };
 
+  // A model with large matrices gets the factorizations' worker thread booting while it is read.
+  if (opts.method !== 'prune' && hasLargeMatrix(modelPath)) startParallel();
   progress(`reading ${modelPath}`);
   const model = await phase('read', () => readModel(modelPath));
   if (opts.finetune && model.format === 'graph-model') {
@@ -211,6 +215,16 @@ export async function compress(modelPath: string, options: CompressOptions = {})
     await writeFile(join(opts.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   }
   return { report, outDir: opts.out };
+}
+
+/** Whether model.json's manifest lists a 2-D weight large enough for split products (a cheap peek; readModel validates). */
+function hasLargeMatrix(modelPath: string): boolean {
+  try {
+    const json = JSON.parse(readFileSync(modelPath, 'utf8')) as { weightsManifest?: { weights?: { shape?: number[] }[] }[] };
+    return (json.weightsManifest ?? []).some((g) => (g.weights ?? []).some((w) => w.shape?.length === 2 && w.shape[0] * w.shape[1] >= SPLIT_MIN_ENTRIES));
+  } catch {
+    return false;
+  }
 }
 
 function adapterFor(model: ModelFile, minParams: number, portable: boolean): ModelAdapter {

@@ -23,7 +23,16 @@ interface Peer {
   ctrl: Int32Array;
   nextId: number;
   seq: number;
+  /** When it was started (Date.now()), for the wait on a booting worker. */
+  startedAt: number;
 }
+
+/**
+ * Multiply-adds per millisecond of one thread's wasm matMul here (~17.5 GFLOP/s measured,
+ * DATA.md): how long a block product takes, to decide whether a booting worker is worth
+ * waiting for.
+ */
+const MACS_PER_MS = 8e6;
 
 /** undefined: not started; null: disabled or failed. */
 let peer: Peer | null | undefined;
@@ -40,6 +49,15 @@ export function remoteBlockCount(): number {
 export function setParallel(on: boolean): void {
   enabled = on;
   if (!on) stopPeer();
+}
+
+/**
+ * Starts the worker now, without waiting: it takes ~0.4 s to load its wasm instance, and
+ * products asked for before it is ready run on the main thread alone (the first matrix of
+ * the PTB benchmark, 10000x650, took 1.4 s instead of ~0.9 s).
+ */
+export function startParallel(): void {
+  startPeer();
 }
 
 /** Starts the worker if needed and resolves once it is ready (true) or unavailable (false). */
@@ -60,7 +78,7 @@ function startPeer(): Peer | null {
     const worker = new Worker(new URL('./matmulWorker.js', import.meta.url), { workerData: { ctrl: ctrl.buffer } });
     worker.unref();
     worker.on('error', () => Atomics.store(ctrl, CTRL.state, -1));
-    peer = { worker, ctrl, nextId: 1, seq: 0 };
+    peer = { worker, ctrl, nextId: 1, seq: 0, startedAt: Date.now() };
   } catch {
     peer = null;
   }
@@ -164,6 +182,17 @@ export class SplitProducts {
     return r !== null && peer === r.peer && Atomics.load(r.peer.ctrl, CTRL.state) === 1 && Atomics.load(r.peer.ctrl, CTRL.loaded) >= r.id;
   }
 
+  /**
+   * The worker is running and has been sent this matrix: a product posted now is computed
+   * after the load (messages are handled in order), while the main thread computes its own
+   * block. Waiting for the load instead left each matrix's first product (the Gram route's
+   * W W^T, its largest) to the main thread alone.
+   */
+  private remotePosted(): boolean {
+    const r = this.remote;
+    return r !== null && peer === r.peer && Atomics.load(r.peer.ctrl, CTRL.state) === 1;
+  }
+
   private product(transposed: boolean, x: Float32Array, xCols: number): Float32Array {
     const outRows = transposed ? this.cols : this.rows;
     const xRows = transposed ? this.rows : this.cols;
@@ -172,7 +201,15 @@ export class SplitProducts {
     const out = new Float32Array(outRows * xCols);
     const r = this.remote;
     let seq = 0;
-    if (this.second && r && this.remoteUsable()) {
+    // A worker still booting (~0.4 s) is waited for when that costs less than computing its
+    // block here (the main thread is busy for that long anyway): a large first product
+    // otherwise runs on one thread.
+    if (this.second && r && peer === r.peer && Atomics.load(r.peer.ctrl, CTRL.state) === 0) {
+      const blockMs = ((outRows - at) * xRows * xCols) / MACS_PER_MS;
+      const waitMs = Math.min(blockMs, r.peer.startedAt + WAIT_MS - Date.now());
+      if (waitMs > 0) Atomics.wait(r.peer.ctrl, CTRL.state, 0, waitMs);
+    }
+    if (this.second && r && this.remotePosted()) {
       r.input.set(x);
       seq = ++r.peer.seq;
       const msg: ToWorker = { op: 'mul', id: r.id, transposed, x: r.input.buffer as SharedArrayBuffer, xRows, xCols, out: r.output.buffer as SharedArrayBuffer, seq };
