@@ -1,5 +1,5 @@
 import type { Report } from './schema.js';
-import { RUNTIME_SNIPPET } from './terminal.js';
+import { evalLines, finetuneLines, RUNTIME_SNIPPET } from './terminal.js';
 import { formatBytes, formatCount, formatFactor, formatMs, formatPercent } from './format.js';
 
 /** The compress report as Markdown (`--report file.md`). */
@@ -55,6 +55,10 @@ export function renderMarkdown(report: Report): string {
   for (const f of report.fidelity.outputs) {
     lines.push(`| ${f.output} | ${f.relativeError.toFixed(4)} | ${formatPercent(f.top1Agreement)} | ${f.klDivergence === null ? 'n/a' : f.klDivergence.toFixed(4)} |`);
   }
+  const tuned = finetuneLines(report);
+  if (tuned.length) lines.push('', '## Fine-tuning', '', '```', ...tuned, '```');
+  const evaluated = evalLines(report);
+  if (evaluated.length) lines.push('', '## Evaluation', '', '```', ...evaluated, '```');
   if (report.skipped.length) {
     lines.push('', '## Left as they are', '');
     for (const s of report.skipped) lines.push(`- \`${s.weight}\` [${s.shape.join('x')}]: ${s.reason}`);

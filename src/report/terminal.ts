@@ -60,6 +60,7 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
         style.dim(` (${report.fidelity.probes} ${report.fidelity.source} probes)`),
     );
   }
+  out.push(...finetuneLines(report), ...evalLines(report));
   if (report.skipped.length) {
     out.push('');
     out.push(style.dim('left as they are:'));
@@ -76,4 +77,37 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
   }
   out.push(style.dim(`backend ${report.context.backend}, tfjs ${report.context.tfjsVersion}, ${report.context.wallSeconds.toFixed(1)} s`));
   return out.join('\n');
+}
+
+/** --finetune: the kept epoch, validation loss and fidelity on the held-out slice before -> after. */
+export function finetuneLines(report: Report): string[] {
+  const f = report.finetune;
+  if (!f) return [];
+  const last = f.history.find((h) => h.epoch === f.bestEpoch);
+  const loss = `validation loss ${f.initialValidationLoss.toFixed(4)} -> ${(last?.validationLoss ?? f.initialValidationLoss).toFixed(4)}`;
+  const kept = f.bestEpoch === 0 ? 'kept the starting weights (no epoch improved them)' : `kept epoch ${f.bestEpoch} of ${f.epochs}`;
+  const lines = [`fine-tuned       ${f.trainExamples} examples, ${kept}, ${loss}`];
+  f.fidelityAfter.forEach((after, i) => {
+    const before = f.fidelityBefore[i];
+    if (!before) return;
+    lines.push(
+      `  ${after.output} on ${f.validationExamples} held-out: relative error ${before.relativeError.toFixed(4)} -> ${after.relativeError.toFixed(4)}, ` +
+        `top-1 agreement ${formatPercent(before.top1Agreement)} -> ${formatPercent(after.top1Agreement)}`,
+    );
+  });
+  return lines;
+}
+
+/** --eval: the written model's labelled metrics and agreement with the original. */
+export function evalLines(report: Report): string[] {
+  const e = report.eval;
+  if (!e) return [];
+  const m = e.metrics;
+  const metrics = m
+    ? m.perplexity !== null
+      ? `perplexity ${m.perplexity.toFixed(3)}, next-token accuracy ${formatPercent(m.accuracy)}`
+      : `accuracy ${formatPercent(m.accuracy)}, cross-entropy ${m.crossEntropy.toFixed(4)}`
+    : 'no labels';
+  const agreement = e.reference?.outputs[0] ? `, top-1 agreement with the original ${formatPercent(e.reference.outputs[0].top1Agreement)}` : '';
+  return [`eval             ${e.data.path} (${e.data.examples} examples): ${metrics}${agreement}`];
 }

@@ -143,3 +143,23 @@ describe('hmf compress --label-weight', () => {
     });
   }
 });
+
+describe('the terminal and markdown reports show fine-tuning and --eval', () => {
+  it('prints the kept epoch, validation loss and held-out fidelity before -> after, and the eval metrics', async () => {
+    const dir = tempDir();
+    const data = sliceFile(dir, 'train.json', 100);
+    const out = join(dir, 'out');
+    const md = join(dir, 'report.md');
+    const r = await runHmf(['compress', model, '-f', '4', '-m', 'prune', '-o', out, '--no-bench', '-q', '--finetune', data, '--epochs', '1', '--learning-rate', '0.0001', '--eval', testJson, '--report', md]);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as FinetuneReport & { eval: { metrics: { accuracy: number } } };
+    const kept = report.finetune.bestEpoch === 0 ? 'kept the starting weights' : `kept epoch ${report.finetune.bestEpoch} of 1`;
+    assert.match(r.stdout, new RegExp(`fine-tuned +90 examples, ${kept}, validation loss ${report.finetune.initialValidationLoss.toFixed(4)} -> `));
+    assert.match(r.stdout, /on 10 held-out: relative error [\d.]+ -> [\d.]+, top-1 agreement [\d.]+% -> [\d.]+%/);
+    const accuracy = `${(report.eval.metrics.accuracy * 100).toFixed(1)}%`;
+    assert.match(r.stdout, new RegExp(`eval .*test\\.json \\(\\d+ examples\\): accuracy ${accuracy.replace('.', '\\.')}, cross-entropy`));
+    const markdown = readFileSync(md, 'utf8');
+    assert.match(markdown, /## Fine-tuning/);
+    assert.match(markdown, new RegExp(`## Evaluation[\\s\\S]*accuracy ${accuracy.replace('.', '\\.')}`));
+  });
+});
