@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { initBackend } from '../../src/backend.js';
+import type { Matrix } from '../../src/linalg/matrix.js';
 import { exactSvd, sketchSvd, truncatedSvd, truncateSvd, type Svd } from '../../src/linalg/svd.js';
 import { gaussian, optimalError, orthonormalityDefect, reconstruct, relativeDifference, spectral } from './matrices.js';
 
@@ -10,6 +11,19 @@ before(async () => {
 
 function assertDescending(s: ArrayLike<number>): void {
   for (let i = 1; i < s.length; i++) assert.ok(s[i - 1] >= s[i], `s[${i - 1}] = ${s[i - 1]} < s[${i}] = ${s[i]}`);
+}
+
+/** `svd` has `rank` descending components, orthonormal factors, s_1 within 1% and an error within 1% of the optimum; returns the error. */
+function assertNearOptimal(a: Matrix, svd: Svd, reference: Svd, rank: number): number {
+  assert.equal(svd.s.length, rank);
+  assertDescending(svd.s);
+  const err = relativeDifference(a, reconstruct(svd.u, svd.s, svd.v));
+  const opt = optimalError(reference.s, rank);
+  assert.ok(err <= opt * 1.01, `error ${err} vs optimal ${opt}`);
+  assert.ok(orthonormalityDefect(svd.u) < 1e-4);
+  assert.ok(orthonormalityDefect(svd.v) < 1e-4);
+  assert.ok(Math.abs(svd.s[0] - reference.s[0]) / reference.s[0] < 1e-2);
+  return err;
 }
 
 function sameSvd(a: Svd, b: Svd): boolean {
@@ -52,14 +66,7 @@ describe('truncatedSvd (randomized)', () => {
     for (const rank of [5, 30, 60]) {
       it(`${name}, rank ${rank}: error within 1% of the exact truncation, orthonormal, descending`, () => {
         const svd = truncatedSvd(a, rank, { seed: 1, method: 'randomized' });
-        assert.equal(svd.s.length, rank);
-        assertDescending(svd.s);
-        const err = relativeDifference(a, reconstruct(svd.u, svd.s, svd.v));
-        const opt = optimalError(reference.s, rank);
-        assert.ok(err <= opt * 1.01, `error ${err} vs optimal ${opt}`);
-        assert.ok(orthonormalityDefect(svd.u) < 1e-4);
-        assert.ok(orthonormalityDefect(svd.v) < 1e-4);
-        assert.ok(Math.abs(svd.s[0] - reference.s[0]) / reference.s[0] < 1e-2);
+        assertNearOptimal(a, svd, reference, rank);
       });
     }
   }
@@ -152,16 +159,9 @@ describe('truncatedSvd (gram: power iterations on the small side\'s Gram)', () =
     for (const rank of [5, 40, 90]) {
       it(`${name}, rank ${rank}: error within 1% of the exact truncation (and no worse than the sketch of A), orthonormal, descending`, () => {
         const svd = truncatedSvd(a, rank, { seed: 1, method: 'gram' });
-        assert.equal(svd.s.length, rank);
-        assertDescending(svd.s);
-        const err = relativeDifference(a, reconstruct(svd.u, svd.s, svd.v));
-        const opt = optimalError(reference.s, rank);
-        assert.ok(err <= opt * 1.01, `error ${err} vs optimal ${opt}`);
+        const err = assertNearOptimal(a, svd, reference, rank);
         const sketched = truncatedSvd(a, rank, { seed: 1, method: 'randomized' });
         assert.ok(err <= relativeDifference(a, reconstruct(sketched.u, sketched.s, sketched.v)) * 1.001);
-        assert.ok(orthonormalityDefect(svd.u) < 1e-4);
-        assert.ok(orthonormalityDefect(svd.v) < 1e-4);
-        assert.ok(Math.abs(svd.s[0] - reference.s[0]) / reference.s[0] < 1e-2);
       });
     }
   }
