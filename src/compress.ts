@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { initBackend, type BackendName } from './backend.js';
@@ -24,7 +25,6 @@ import { DEFAULT_LEARNING_RATE, finetuneModel, type FinetuneSummary } from './fi
 import { checkDataFile } from './calibrate/pipeline.js';
 import { evaluate } from './eval.js';
 import { writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 
 /** Options of `compress()`; every field has a default. */
 export interface CompressOptions {
@@ -98,7 +98,6 @@ export interface CompressResult {
   /** Folder written (absolute), or null when nothing was written. */
   outDir: string;
 }
-
 
 const LATENCY_BATCHES = [1, 32];
 /** Probe examples run through the models at once when measuring fidelity. */
