@@ -249,7 +249,8 @@ function leftDenseRow(row: MatrixReport, reason: string): MatrixReport {
 /**
  * Multiply-adds of the targeted matrices, as they are before compression, for one
  * example: recurrent models apply them at every step of the probe sequence (an estimate:
- * lookups cost nothing, and every other matrix is counted once per step too).
+ * lookups cost nothing, and every other matrix is counted once per step too). For graph
+ * models, whose structure layersMacs cannot read.
  */
 function targetWork(targets: readonly TargetMatrix[], signatures: readonly InputSignature[]): number {
   const steps = targets.some(isRecurrentTarget) ? probeSteps(signatures) : 1;
@@ -265,8 +266,8 @@ async function measure(
   progress: (message: string) => void,
   data?: Dataset,
 ): Promise<{ fidelity: OutputFidelity[]; probes: number; latency: Report['latency'] }> {
-  const { runnable: original, signatures } = await adapter.load(model);
-  const probes = opts.probes ?? defaultProbeCount(targetWork(adapter.targets, signatures));
+  const { runnable: original, signatures, macsPerExample } = await adapter.load(model);
+  const probes = opts.probes ?? defaultProbeCount(macsPerExample ?? targetWork(adapter.targets, signatures));
   // The compressed model is measured as it is written, quantization included.
   const { runnable: smaller } = await adapter.load(compressed, opts.quantize);
   try {

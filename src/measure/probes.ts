@@ -9,21 +9,56 @@ export const DEFAULT_PROBES = 128;
 /** The fewest generated probes defaultProbeCount chooses. */
 export const MIN_DEFAULT_PROBES = 16;
 /**
- * Multiply-adds of the targeted matrices (before compression) that the default probes may
- * cost in all. Fixtures and published test models stay at DEFAULT_PROBES; a 20M-parameter
- * word LM over 35 steps gets MIN_DEFAULT_PROBES, where 128 probes took ~10 s of a 18 s run.
+ * Multiply-adds of the original model (layersMacs; the targeted matrices of graph models)
+ * that the default probes may cost in all. The fixtures stay at DEFAULT_PROBES; a
+ * 20M-parameter word LM over 35 steps gets 18 (its 128 probes took ~10 s of an 18 s run),
+ * MobileNetV2 at 224x224 23.
  */
 export const PROBE_WORK = 2 ** 33;
 
 /**
- * The default number of generated probes for a model whose targeted matrices cost
- * `workPerExample` multiply-adds per example: DEFAULT_PROBES, fewer (down to
+ * The default number of generated probes for a model that costs `workPerExample`
+ * multiply-adds per example: DEFAULT_PROBES, fewer (down to
  * MIN_DEFAULT_PROBES) when that would exceed PROBE_WORK. Depends on the model only, so
  * reports stay deterministic.
  */
 export function defaultProbeCount(workPerExample: number): number {
   if (!(workPerExample > 0)) return DEFAULT_PROBES;
   return Math.max(MIN_DEFAULT_PROBES, Math.min(DEFAULT_PROBES, Math.floor(PROBE_WORK / workPerExample)));
+}
+
+/**
+ * Multiply-adds of one example through a layers model, estimated from its structure: each
+ * layer's parameters times the positions it is applied at (the axes between batch and
+ * features of its input or output, whichever has more: time steps, or pixels of a
+ * convolution). Lookups (Embedding) cost nothing; nested models are walked into.
+ */
+export function layersMacs(model: tf.LayersModel): number {
+  let total = 0;
+  for (const layer of model.layers) {
+    if (layer instanceof tf.LayersModel) {
+      total += layersMacs(layer);
+      continue;
+    }
+    if (layer.getClassName() === 'Embedding') continue;
+    const params = layer.countParams();
+    if (params === 0) continue;
+    const node = layer.inboundNodes[0];
+    total += params * Math.max(node ? positionsOf(() => node.inputShapes) : 1, positionsOf(() => layer.outputShape));
+  }
+  return total;
+}
+
+/** Product of the axes between batch and features (unknown ones as DEFAULT_STEPS) of a shape or the largest of several. */
+function positionsOf(shapeOf: () => tf.Shape | tf.Shape[]): number {
+  let shapes: tf.Shape[];
+  try {
+    const s = shapeOf();
+    shapes = Array.isArray(s[0]) || s.length === 0 ? (s as tf.Shape[]) : [s as tf.Shape];
+  } catch {
+    return 1; // a layer applied at several nodes has no single shape
+  }
+  return Math.max(1, ...shapes.map((shape) => shape.slice(1, -1).reduce<number>((p, d) => p * (d ?? DEFAULT_STEPS), 1)));
 }
 
 /** Time steps of one probe example: the first axis of a sequence input (token ids or rank >= 2), else 1. */

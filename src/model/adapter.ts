@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { toArtifacts, type ModelFile, type QuantizeMode } from '../io/index.js';
 import type { Matrix } from '../linalg/matrix.js';
-import { inputSignatures, type InputSignature } from '../measure/probes.js';
+import { inputSignatures, layersMacs, type InputSignature } from '../measure/probes.js';
 import { graphRunnable, layersRunnable, type Runnable } from '../measure/runnable.js';
 import { graphInputSignatures, graphKernel, rewriteGraph, scanGraph, type GraphTarget } from './graph/index.js';
 import { WeightEdits } from './order.js';
@@ -24,7 +24,7 @@ export interface ModelAdapter {
   /** The compressed model: the rewrites plus the edited weights. */
   rewrite(rewrites: readonly MatrixRewrite[]): AdaptedRewrite;
   /** Loads a model of this format into TF.js (in memory, stored as `quantize` says) for measurement. */
-  load(model: ModelFile, quantize?: QuantizeMode): Promise<{ runnable: Runnable; signatures: InputSignature[] }>;
+  load(model: ModelFile, quantize?: QuantizeMode): Promise<{ runnable: Runnable; signatures: InputSignature[]; macsPerExample?: number }>;
 }
 
 export interface AdaptedRewrite {
@@ -58,7 +58,7 @@ export function layersAdapter(model: ModelFile, minParams: number, portable = fa
     async load(m, quantize) {
       registerHmfLayers();
       const loaded = await tf.loadLayersModel(tf.io.fromMemory(toArtifacts(m, { quantize })));
-      return { runnable: layersRunnable(loaded), signatures: inputSignatures(loaded) };
+      return { runnable: layersRunnable(loaded), signatures: inputSignatures(loaded), macsPerExample: layersMacs(loaded) };
     },
   };
 }
