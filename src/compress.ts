@@ -9,11 +9,9 @@ import { checkOutDir, encodeModel, gzipSizes, modelBytes, readModel, writeFiles,
 import { compareOutputs, type OutputFidelity } from './measure/fidelity.js';
 import { compareLatency, MIN_RUNS, type BatchLatency } from './measure/latency.js';
 import { formatMs } from './report/format.js';
-import { defaultProbeCount, makeProbes, probeSteps, type InputSignature } from './measure/probes.js';
+import { defaultProbeCount, makeProbes } from './measure/probes.js';
 import type { MethodName, OutputSelection } from './methods/types.js';
 import { graphAdapter, layersAdapter, type ModelAdapter } from './model/adapter.js';
-import { isRecurrentTarget } from './model/recurrent.js';
-import type { TargetMatrix } from './model/targets.js';
 import { isValidFactor } from './plan/budget.js';
 import { executePlan } from './plan/execute.js';
 import { REPORT_SCHEMA_VERSION, type MatrixReport, type Report } from './report/schema.js';
@@ -246,17 +244,6 @@ function leftDenseRow(row: MatrixReport, reason: string): MatrixReport {
   };
 }
 
-/**
- * Multiply-adds of the targeted matrices, as they are before compression, for one
- * example: recurrent models apply them at every step of the probe sequence (an estimate:
- * lookups cost nothing, and every other matrix is counted once per step too). For graph
- * models, whose structure layersMacs cannot read.
- */
-function targetWork(targets: readonly TargetMatrix[], signatures: readonly InputSignature[]): number {
-  const steps = targets.some(isRecurrentTarget) ? probeSteps(signatures) : 1;
-  return targets.reduce((sum, t) => sum + (t.role === 'embeddings' ? 0 : t.rows * t.cols * steps), 0);
-}
-
 /** Fidelity on seeded probes, and latency (batch 1 and 32) unless --no-bench. */
 async function measure(
   adapter: ModelAdapter,
@@ -267,7 +254,7 @@ async function measure(
   data?: Dataset,
 ): Promise<{ fidelity: OutputFidelity[]; probes: number; latency: Report['latency'] }> {
   const { runnable: original, signatures, macsPerExample } = await adapter.load(model);
-  const probes = opts.probes ?? defaultProbeCount(macsPerExample ?? targetWork(adapter.targets, signatures));
+  const probes = opts.probes ?? defaultProbeCount(macsPerExample);
   // The compressed model is measured as it is written, quantization included.
   const { runnable: smaller } = await adapter.load(compressed, opts.quantize);
   try {

@@ -9,8 +9,8 @@ export const DEFAULT_PROBES = 128;
 /** The fewest generated probes defaultProbeCount chooses. */
 export const MIN_DEFAULT_PROBES = 16;
 /**
- * Multiply-adds of the original model (layersMacs; the targeted matrices of graph models)
- * that the default probes may cost in all. The fixtures stay at DEFAULT_PROBES; a
+ * Multiply-adds of the original model (layersMacs, graphMacs) that the default probes may
+ * cost in all. The fixtures stay at DEFAULT_PROBES; a
  * 20M-parameter word LM over 35 steps gets 18 (its 128 probes took ~10 s of an 18 s run),
  * MobileNetV2 at 224x224 23.
  */
@@ -61,11 +61,21 @@ function positionsOf(shapeOf: () => tf.Shape | tf.Shape[]): number {
   return Math.max(1, ...shapes.map((shape) => shape.slice(1, -1).reduce<number>((p, d) => p * (d ?? DEFAULT_STEPS), 1)));
 }
 
-/** Time steps of one probe example: the first axis of a sequence input (token ids or rank >= 2), else 1. */
-export function probeSteps(signatures: readonly InputSignature[]): number {
-  let steps = 1;
-  for (const s of signatures) if (s.shape.length >= 2 || (s.vocab !== undefined && s.shape.length === 1)) steps = Math.max(steps, s.shape[0]);
-  return steps;
+/**
+ * Multiply-adds of one example through a graph model, bounded from above: every weight
+ * matrix or kernel (rank >= 2) applied at every position of the input (time steps, or
+ * pixels). A graph carries no layer structure to do better without shape inference; the
+ * bound only lowers the default probe count (convolutional nets over images get the
+ * minimum), and is exact for a stack of MatMuls over a flat input.
+ */
+export function graphMacs(weightShapes: readonly (readonly number[])[], signatures: readonly InputSignature[]): number {
+  const params = weightShapes.filter((s) => s.length >= 2).reduce((sum, s) => sum + s.reduce((p, d) => p * d, 1), 0);
+  let positions = 1;
+  for (const s of signatures) {
+    const axes = s.vocab !== undefined ? s.shape : s.shape.slice(0, -1);
+    positions = Math.max(positions, axes.reduce((p, d) => p * d, 1));
+  }
+  return params * positions;
 }
 
 /** How one model input is probed. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { toArtifacts, type ModelFile, type QuantizeMode } from '../io/index.js';
 import type { Matrix } from '../linalg/matrix.js';
-import { inputSignatures, layersMacs, type InputSignature } from '../measure/probes.js';
+import { graphMacs, inputSignatures, layersMacs, type InputSignature } from '../measure/probes.js';
 import { graphRunnable, layersRunnable, type Runnable } from '../measure/runnable.js';
 import { graphInputSignatures, graphKernel, rewriteGraph, scanGraph, type GraphTarget } from './graph/index.js';
 import { WeightEdits } from './order.js';
@@ -24,7 +24,7 @@ export interface ModelAdapter {
   /** The compressed model: the rewrites plus the edited weights. */
   rewrite(rewrites: readonly MatrixRewrite[]): AdaptedRewrite;
   /** Loads a model of this format into TF.js (in memory, stored as `quantize` says) for measurement. */
-  load(model: ModelFile, quantize?: QuantizeMode): Promise<{ runnable: Runnable; signatures: InputSignature[]; macsPerExample?: number }>;
+  load(model: ModelFile, quantize?: QuantizeMode): Promise<{ runnable: Runnable; signatures: InputSignature[]; macsPerExample: number }>;
 }
 
 export interface AdaptedRewrite {
@@ -87,7 +87,7 @@ export function graphAdapter(model: ModelFile, minParams: number): ModelAdapter 
         ...(s.dtype === 'int32' ? { vocab: 2 } : {}),
         ...(s.batch !== null ? { batch: s.batch } : {}),
       }));
-      return { runnable: graphRunnable(loaded), signatures };
+      return { runnable: graphRunnable(loaded), signatures, macsPerExample: graphMacs(m.weights.map((w) => w.shape), signatures) };
     },
   };
 }

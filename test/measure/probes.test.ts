@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend.js';
-import { DEFAULT_PROBES, defaultProbeCount, layersMacs, MIN_DEFAULT_PROBES, PROBE_WORK, probeSteps } from '../../src/measure/probes.js';
+import { DEFAULT_PROBES, defaultProbeCount, graphMacs, layersMacs, MIN_DEFAULT_PROBES, PROBE_WORK } from '../../src/measure/probes.js';
 
 before(async () => {
   await initBackend();
@@ -24,11 +24,12 @@ describe('defaultProbeCount', () => {
   });
 });
 
-describe('probeSteps', () => {
-  it('is the sequence axis of token-id or rank >= 2 inputs, else 1', () => {
-    assert.equal(probeSteps([{ name: 'x', shape: [4000], dtype: 'float32' }]), 1);
-    assert.equal(probeSteps([{ name: 'ids', shape: [35], dtype: 'int32', vocab: 10000 }]), 35);
-    assert.equal(probeSteps([{ name: 'seq', shape: [50, 8], dtype: 'float32' }]), 50);
+describe('graphMacs', () => {
+  it('applies every weight of rank >= 2 at every input position (pixels, or token positions); biases are not counted', () => {
+    const shapes = [[3, 3, 3, 16], [16], [64, 10]];
+    assert.equal(graphMacs(shapes, [{ name: 'x', shape: [32, 32, 3], dtype: 'float32' }]), (3 * 3 * 3 * 16 + 64 * 10) * 32 * 32);
+    assert.equal(graphMacs([[2000, 64], [64, 2]], [{ name: 'x', shape: [2000], dtype: 'float32' }]), 2000 * 64 + 64 * 2);
+    assert.equal(graphMacs([[100, 8]], [{ name: 'ids', shape: [35], dtype: 'int32', vocab: 2 }]), 100 * 8 * 35);
   });
 });
 
