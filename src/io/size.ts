@@ -32,10 +32,9 @@ export async function gzipSizes(contents: readonly Uint8Array[]): Promise<ByteSi
     const zipped = await Promise.all(contents.map((c) => gzipAsync(c, { level: 9 })));
     return { raw, gzip: zipped.reduce((s, z) => s + z.byteLength, 0) };
   }
-  let exact = 0; // files of one chunk or less, deflated whole
   let chunkedRaw = 0;
   const sample: Uint8Array[] = [];
-  const small: Uint8Array[] = [];
+  const small: Uint8Array[] = []; // files of one chunk or less, deflated whole
   let index = 0;
   for (const c of contents) {
     if (c.byteLength <= SAMPLE_CHUNK) {
@@ -51,7 +50,7 @@ export async function gzipSizes(contents: readonly Uint8Array[]): Promise<ByteSi
     Promise.all(small.map((c) => gzipAsync(c, { level: 9 }))),
     Promise.all(sample.map((c) => gzipAsync(c, { level: 9 }))),
   ]);
-  exact = smallZipped.reduce((s, z) => s + z.byteLength, 0);
+  const exact = smallZipped.reduce((s, z) => s + z.byteLength, 0);
   const sampledRaw = sample.reduce((s, c) => s + c.byteLength, 0);
   const sampledZipped = sampleZipped.reduce((s, z) => s + z.byteLength, 0);
   return { raw, gzip: exact + Math.round((sampledZipped / sampledRaw) * chunkedRaw), gzipEstimated: true };

@@ -241,14 +241,14 @@ export class SplitProducts {
 }
 
 /** Rows [r0, r1) of row-major `data` (width cols), times scale, into `out`. */
-function scaledRows(data: Float32Array, cols: number, r0: number, r1: number, scale: number, out: Float32Array): Float32Array {
+export function scaledRows(data: Float32Array, cols: number, r0: number, r1: number, scale: number, out: Float32Array): Float32Array {
   const src = data.subarray(r0 * cols, r1 * cols);
   for (let i = 0; i < src.length; i++) out[i] = src[i] * scale;
   return out;
 }
 
 /** Columns [c0, c1) of row-major `data` (rows x cols), transposed ((c1 - c0) x rows) and times scale, into `out`; tiled for the cache. */
-function scaledColumns(data: Float32Array, rows: number, cols: number, c0: number, c1: number, scale: number, out: Float32Array): Float32Array {
+export function scaledColumns(data: Float32Array, rows: number, cols: number, c0: number, c1: number, scale: number, out: Float32Array): Float32Array {
   const tile = 64;
   for (let i0 = 0; i0 < rows; i0 += tile) {
     const i1 = Math.min(rows, i0 + tile);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Matrix as MlMatrix, SingularValueDecomposition } from 'ml-matrix';
 import { symmetricEigen } from './eig.js';
 import { frobenius, type Matrix } from './matrix.js';
-import { SplitProducts } from './parallel.js';
+import { scaledColumns, scaledRows, SplitProducts } from './parallel.js';
 import { luBasis, orthonormalizeColumns } from './qr.js';
 import { gaussianArray } from './random.js';
 
@@ -187,7 +187,8 @@ function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: numb
       if (viaGram) {
         // G = W W^T once (W^T given row-major: A itself when tall, else A^T), then the power
         // iterations multiply by G, each as strong as one W (W^T Y) below.
-        const g = tf.tensor2d(tall ? split.mulWt(scaledCopy(a.data, scale), n) : split.mulW(scaledTranspose(a, scale), n), [n, n]);
+        const wt = tall ? scaledRows(a.data, a.cols, 0, a.rows, scale, new Float32Array(a.data.length)) : scaledColumns(a.data, a.rows, a.cols, 0, a.cols, scale, new Float32Array(a.data.length));
+        const g = tf.tensor2d(tall ? split.mulWt(wt, n) : split.mulW(wt, n), [n, n]);
         try {
           const mulG = (x: Float32Array): Float32Array => product(g.clone(), x, n, l);
           y ??= mulG(gaussianArray(n * l, seed));
@@ -223,28 +224,6 @@ function product(a: tf.Tensor, x: Float32Array, xRows: number, xCols: number): F
   const data = out.dataSync() as Float32Array;
   out.dispose();
   return data;
-}
-
-/** data * scale. */
-function scaledCopy(data: Float32Array, scale: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = data[i] * scale;
-  return out;
-}
-
-/** (A * scale)^T, row-major (cols x rows); tiled for the cache. */
-function scaledTranspose(a: Matrix, scale: number): Float32Array {
-  const { rows, cols, data } = a;
-  const out = new Float32Array(rows * cols);
-  const tile = 64;
-  for (let i0 = 0; i0 < rows; i0 += tile) {
-    const i1 = Math.min(rows, i0 + tile);
-    for (let j0 = 0; j0 < cols; j0 += tile) {
-      const j1 = Math.min(cols, j0 + tile);
-      for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) out[j * rows + i] = data[i * cols + j] * scale;
-    }
-  }
-  return out;
 }
 
 /** Orthonormal basis (column-major float64) of the columns of row-major float32 y (rows x cols). */
