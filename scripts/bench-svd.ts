@@ -18,7 +18,6 @@ import { initBackend } from '../src/backend.js';
 import { matMul, lowRankRelativeError } from '../src/linalg/product.js';
 import type { Matrix } from '../src/linalg/matrix.js';
 import { gaussianArray } from '../src/linalg/random.js';
-import { parallelReady } from '../src/linalg/parallel.js';
 import { exactSvd, truncatedSvd, type Svd } from '../src/linalg/svd.js';
 import { hmf, lmf } from '../src/methods/index.js';
 import { optimalError } from '../test/linalg/matrices.js';
@@ -129,7 +128,6 @@ async function main(): Promise<void> {
   ];
   const only = process.argv.find((x) => /^\d+x\d+$/.test(x));
   if (only) cases.splice(0, cases.length, ...cases.filter((c) => `${c.rows}x${c.cols}` === only));
-  await parallelReady();
   const sweep = args.has('--sweep')
     ? [
         { oversample: 10, powerIterations: 1 },

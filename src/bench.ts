@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendName } from './backend.js';
+import { backendThreads, initBackend, type BackendName } from './backend.js';
 import { UsageError } from './errors.js';
 import { readModel, type ModelFile } from './io/index.js';
 import { compareLatency, type BatchLatency } from './measure/latency.js';
@@ -24,6 +24,8 @@ export interface BenchReport {
   model: string;
   vs: string | null;
   backend: string;
+  /** Threads the backend computes on. */
+  threads: number;
   runs: number;
   /** With `vs`: `original` is the model, `compressed` the other one, speedup = model / other. */
   batches: BatchLatency[];
@@ -56,7 +58,7 @@ export async function bench(modelPath: string, options: BenchOptions = {}): Prom
       results.push(compareLatency(a.runnable, b.runnable, inputs, batch, { runs }));
       tf.dispose(inputs);
     }
-    return { model: a.file.path, vs: options.vs ? b.file.path : null, backend, runs, batches: results };
+    return { model: a.file.path, vs: options.vs ? b.file.path : null, backend, threads: backendThreads(), runs, batches: results };
   } finally {
     a.runnable.dispose();
     if (b !== a) b.runnable.dispose();

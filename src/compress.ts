@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { initBackend, type BackendName } from './backend.js';
-import { SPLIT_MIN_ENTRIES, startParallel } from './linalg/parallel.js';
+import { backendThreads, initBackend, type BackendName } from './backend.js';
 import { QualityGateError, TargetUnreachableError, UsageError } from './errors.js';
 import { checkOutDir, encodeModel, gzipSizes, modelBytes, readModel, writeFiles, type ByteSizes, type ModelFile, type Weight } from './io/index.js';
 import { compareOutputs, type OutputFidelity } from './measure/fidelity.js';
@@ -120,8 +118,6 @@ export async function compress(modelPath: string, options: CompressOptions = {})
     }
   };
 
-  // A model with large matrices gets the factorizations' worker thread booting while it is read.
-  if (opts.method !== 'prune' && hasLargeMatrix(modelPath)) startParallel();
   progress(`reading ${modelPath}`);
   const model = await phase('read', () => readModel(modelPath));
   if (opts.finetune && model.format === 'graph-model') {
@@ -192,6 +188,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
     ...(finetuned ? { finetune: finetuned } : {}),
     context: {
       backend,
+      threads: backendThreads(),
       tfjsVersion: tf.version.tfjs,
       node: process.version,
       cpu: `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}`,
@@ -212,20 +209,6 @@ export async function compress(modelPath: string, options: CompressOptions = {})
     await writeFile(join(opts.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   }
   return { report, outDir: opts.out };
-}
-
-/**
- * Whether model.json's manifest lists a 2-D weight large enough for split products: a
- * peek before readModel (which validates) so the worker boots during the read. Starting it
- * after the read instead was measured A/B on the PTB benchmark: factorize 3.6 -> 4.0 s.
- */
-function hasLargeMatrix(modelPath: string): boolean {
-  try {
-    const json = JSON.parse(readFileSync(modelPath, 'utf8')) as { weightsManifest?: { weights?: { shape?: number[] }[] }[] };
-    return (json.weightsManifest ?? []).some((g) => (g.weights ?? []).some((w) => w.shape?.length === 2 && w.shape[0] * w.shape[1] >= SPLIT_MIN_ENTRIES));
-  } catch {
-    return false;
-  }
 }
 
 function adapterFor(model: ModelFile, minParams: number, portable: boolean): ModelAdapter {

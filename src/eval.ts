@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendName } from './backend.js';
+import { backendThreads, initBackend, type BackendName } from './backend.js';
 import { batchLabels, batchRanges, batchTensors, dataSignatures, LabelScore, readDataFile, type Dataset, type DataSignature, type LabelMetrics } from './data/index.js';
 import { HmfError, ModelFormatError, UsageError } from './errors.js';
 import { readModel, type ModelFile } from './io/index.js';
@@ -41,7 +41,7 @@ export interface EvalReport {
   metrics: LabelMetrics | null;
   /** Agreement with `--reference` on every output (KL(reference || model) for softmax outputs). */
   reference: { path: string; outputs: OutputFidelity[] } | null;
-  context: { backend: string; tfjsVersion: string; node: string; batchSize: number; wallSeconds: number };
+  context: { backend: string; threads: number; tfjsVersion: string; node: string; batchSize: number; wallSeconds: number };
 }
 
 const DEFAULT_BATCH = 32;
@@ -88,7 +88,7 @@ export async function evaluate(modelPath: string, options: EvalOptions): Promise
       output: { name: model.runnable.outputNames[0] ?? 'output_0', shape: outputShape },
       metrics,
       reference: reference && fidelity ? { path: reference.file.path, outputs: fidelity } : null,
-      context: { backend, tfjsVersion: tf.version.tfjs, node: process.version, batchSize: batch, wallSeconds: (performance.now() - started) / 1000 },
+      context: { backend, threads: backendThreads(), tfjsVersion: tf.version.tfjs, node: process.version, batchSize: batch, wallSeconds: (performance.now() - started) / 1000 },
     };
   } finally {
     model.runnable.dispose();

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { bench } from '../bench.js';
-import { formatFactor, formatMs, table } from '../report/format.js';
+import { formatFactor, formatMs, table, threadsText } from '../report/format.js';
 import { styleFor } from './output.js';
 import { parseInteger } from './parse.js';
 
@@ -27,7 +27,7 @@ export function benchCommand(): Command {
         return result.vs ? [...a, formatMs(b.compressed.medianMs), `${formatMs(b.compressed.p10Ms)}-${formatMs(b.compressed.p90Ms)}`, formatFactor(b.speedup)] : a;
       });
       const lines = [style.bold(result.model) + (result.vs ? `  vs  ${result.vs}` : ''), ...table(header, rows, header.map((_, i) => i > 0))];
-      lines.push(style.dim(`${result.runs} timed runs per model and batch after warm-up${result.vs ? ', A/B interleaved' : ''}; backend ${result.backend}`));
+      lines.push(style.dim(`${result.runs} timed runs per model and batch after warm-up${result.vs ? ', A/B interleaved' : ''}; backend ${result.backend} (${threadsText(result.threads)})`));
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 }

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { evaluate, type EvalOptions, type EvalReport } from '../eval.js';
-import { formatCount, formatPercent, table, type Style } from '../report/format.js';
+import { formatCount, formatPercent, table, threadsText, type Style } from '../report/format.js';
 import { startProgress, styleFor } from './output.js';
 import { parseChoice, parseInteger } from './parse.js';
 
@@ -68,6 +68,6 @@ export function renderEval(report: EvalReport, style: Style): string {
     }
   }
   const lines = table(['', ''], rows).slice(1);
-  lines.push(style.dim(`${report.context.backend} backend, batch ${report.context.batchSize}, ${report.context.wallSeconds.toFixed(1)} s`));
+  lines.push(style.dim(`${report.context.backend} backend (${threadsText(report.context.threads)}), batch ${report.context.batchSize}, ${report.context.wallSeconds.toFixed(1)} s`));
   return lines.join('\n');
 }

@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { Matrix as MlMatrix, SingularValueDecomposition } from 'ml-matrix';
 import { symmetricEigen } from './eig.js';
 import { frobenius, type Matrix } from './matrix.js';
-import { scaledColumns, scaledRows, SplitProducts } from './parallel.js';
 import { luBasis, orthonormalizeColumns } from './qr.js';
 import { gaussianArray } from './random.js';
+import { product, ScaledMatrix } from './scaled.js';
 
 /** Thin SVD A ~ U diag(s) V^T. */
 export interface Svd {
@@ -161,16 +161,13 @@ function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: numb
   const n = tall ? a.cols : a.rows;
   const bigN = tall ? a.rows : a.cols;
   if (norm === 0) return zeroSvd(a, l);
-  // Scale by a power of two (exact) so W W^T Q stays well inside float32 range. Both W and
-  // W^T are materialised: the wasm backend's matMul with transposeA ran 10x slower
-  // (3.3 s vs 0.32 s for 650x10000 by 10000x315, measured). Large ones are split in two
-  // row blocks, the second computed by a worker thread (parallel.ts).
+  // Scale by a power of two (exact) so W W^T Q stays well inside float32 range.
   const scale = 2 ** -Math.round(Math.log2(norm));
-  const split = new SplitProducts(a.data, a.rows, a.cols, scale, viaGram ? n : Math.min(l, n));
+  const scaled = new ScaledMatrix(a, scale);
   try {
     // W Z for Z (N x l) and W^T Q for Q (n x l), with W = A (wide) or A^T (tall).
-    const mulW = (z: Float32Array): Float32Array => (tall ? split.mulWt(z, l) : split.mulW(z, l));
-    const mulWt = (q: Float32Array): Float32Array => (tall ? split.mulW(q, l) : split.mulWt(q, l));
+    const mulW = (z: Float32Array): Float32Array => (tall ? scaled.mulWt(z, l) : scaled.mulW(z, l));
+    const mulWt = (q: Float32Array): Float32Array => (tall ? scaled.mulW(q, l) : scaled.mulWt(q, l));
     let q: Float64Array;
     if (l >= n) {
       // The sketch would span the whole small side: use the identity, no randomness needed.
@@ -185,12 +182,11 @@ function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: numb
         y = tall ? mulW(head) : head;
       }
       if (viaGram) {
-        // G = W W^T once (W^T given row-major: A itself when tall, else A^T), then the power
-        // iterations multiply by G, each as strong as one W (W^T Y) below.
-        const wt = tall ? scaledRows(a.data, a.cols, 0, a.rows, scale, new Float32Array(a.data.length)) : scaledColumns(a.data, a.rows, a.cols, 0, a.cols, scale, new Float32Array(a.data.length));
-        const g = tf.tensor2d(tall ? split.mulWt(wt, n) : split.mulW(wt, n), [n, n]);
+        // G = W W^T once, then the power iterations multiply by G, each as strong as one
+        // W (W^T Y) below.
+        const g = scaled.gram(!tall);
         try {
-          const mulG = (x: Float32Array): Float32Array => product(g.clone(), x, n, l);
+          const mulG = (x: Float32Array): Float32Array => product(g, x, n, l);
           y ??= mulG(gaussianArray(n * l, seed));
           for (let it = 0; it < powerIterations + GRAM_EXTRA_ITERATIONS; it++) y = mulG(luBasis(y, n, l));
         } finally {
@@ -207,23 +203,24 @@ function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: numb
     const bt = mulWt(q32); // N x l, = B^T
     const e = Float32Array.from(symmetricEigen(gram(bt, bigN, l), l).vectors);
     const { s, vw, order } = vFromBt(bt, bigN, l, e);
-    const uw = permuteColumns(product(tf.tensor2d(q32, [n, l]), e, l, l), n, l, order); // n x l = Q E
+    const uw = permuteColumns(productOf(q32, n, l, e), n, l, order); // n x l = Q E
     for (let i = 0; i < l; i++) s[i] /= scale;
     return tall
       ? { u: { rows: a.rows, cols: l, data: vw }, s, v: { rows: a.cols, cols: l, data: uw } }
       : { u: { rows: a.rows, cols: l, data: uw }, s, v: { rows: a.cols, cols: l, data: vw } };
   } finally {
-    split.dispose();
+    scaled.dispose();
   }
 }
 
-/** A X through TF.js, X given row-major (xRows x xCols); disposes `a`. */
-function product(a: tf.Tensor, x: Float32Array, xRows: number, xCols: number): Float32Array {
-  const out = tf.tidy(() => tf.matMul(a, tf.tensor2d(x, [xRows, xCols])));
-  a.dispose();
-  const data = out.dataSync() as Float32Array;
-  out.dispose();
-  return data;
+/** M X through TF.js for row-major M (rows x inner) and X (inner x inner). */
+function productOf(m: Float32Array, rows: number, inner: number, x: Float32Array): Float32Array {
+  const t = tf.tensor2d(m, [rows, inner]);
+  try {
+    return product(t, x, inner, inner);
+  } finally {
+    t.dispose();
+  }
 }
 
 /** Orthonormal basis (column-major float64) of the columns of row-major float32 y (rows x cols). */
@@ -272,7 +269,7 @@ function gram(x: Float32Array, rows: number, cols: number): Float64Array {
  * s = 0 and a zero vector (they contribute nothing to any reconstruction).
  */
 function vFromBt(bt: Float32Array, rows: number, l: number, e: Float32Array): { s: Float64Array; vw: Float32Array; order: Int32Array } {
-  const data = product(tf.tensor2d(bt, [rows, l]), e, l, l);
+  const data = productOf(bt, rows, l, e);
   const norm2 = new Float64Array(l);
   for (let i = 0; i < rows; i++) {
     const base = i * l;

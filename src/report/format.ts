@@ -54,3 +54,8 @@ function visible(s: string): number {
   // eslint-disable-next-line no-control-regex
   return s.replace(/\u001b\[[0-9;]*m/g, '').length;
 }
+
+/** "1 thread", "2 threads". */
+export function threadsText(threads: number): string {
+  return `${threads} thread${threads === 1 ? '' : 's'}`;
+}

@@ -1,6 +1,6 @@
 import type { Report } from './schema.js';
 import { evalLines, finetuneLines, RUNTIME_SNIPPET } from './terminal.js';
-import { formatBytes, formatCount, formatFactor, formatMs, formatPercent } from './format.js';
+import { formatBytes, formatCount, formatFactor, formatMs, formatPercent, threadsText } from './format.js';
 
 /** The compress report as Markdown (`--report file.md`). */
 export function renderMarkdown(report: Report): string {
@@ -67,6 +67,6 @@ export function renderMarkdown(report: Report): string {
     lines.push('', `Unknown layers passed through: ${report.unknownLayers.map((u) => `${u.layer} (${u.className})`).join(', ')}`);
   }
   const c = report.context;
-  lines.push('', '## Context', '', `hmf ${report.tool.version}, TF.js ${c.tfjsVersion} on ${c.backend}, Node ${c.node}, ${c.cpu}, ${c.platform}; ${c.wallSeconds.toFixed(1)} s.`, '');
+  lines.push('', '## Context', '', `hmf ${report.tool.version}, TF.js ${c.tfjsVersion} on ${c.backend} (${threadsText(c.threads)}), Node ${c.node}, ${c.cpu}, ${c.platform}; ${c.wallSeconds.toFixed(1)} s.`, '');
   return lines.join('\n');
 }

@@ -91,6 +91,8 @@ export interface Report {
   calibration?: { path: string; examples: number; matricesWeighted: number; damping: number; note: string | null };
   context: {
     backend: string;
+    /** Threads the backend computes on (wasm: its XNNPACK pool; 1 for the single-threaded build). Latency is measured with these. */
+    threads: number;
     tfjsVersion: string;
     node: string;
     cpu: string;

@@ -1,5 +1,5 @@
 import type { Report } from './schema.js';
-import { formatBytes, formatCount, formatFactor, formatMs, formatPercent, plainStyle, table, type Style } from './format.js';
+import { formatBytes, formatCount, formatFactor, formatMs, formatPercent, plainStyle, table, threadsText, type Style } from './format.js';
 
 /** The two lines that load a model using hmf runtime layers. */
 export const RUNTIME_SNIPPET = ["import { registerHmfLayers } from 'hmf/runtime';", 'registerHmfLayers(); // before tf.loadLayersModel(...)'];
@@ -75,7 +75,7 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
   } else {
     out.push(style.dim('runtime required: no (loads in stock TF.js)'));
   }
-  out.push(style.dim(`backend ${report.context.backend}, tfjs ${report.context.tfjsVersion}, ${report.context.wallSeconds.toFixed(1)} s`));
+  out.push(style.dim(`backend ${report.context.backend} (${threadsText(report.context.threads)}), tfjs ${report.context.tfjsVersion}, ${report.context.wallSeconds.toFixed(1)} s`));
   return out.join('\n');
 }
 
