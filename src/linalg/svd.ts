@@ -164,6 +164,8 @@ function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: numb
   // Scale by a power of two (exact) so W W^T Q stays well inside float32 range.
   const scale = 2 ** -Math.round(Math.log2(norm));
   const scaled = new ScaledMatrix(a, scale);
+  // Gram route: G = W W^T, formed once, serves the power iterations and the final small problem.
+  const g = viaGram && l < n ? scaled.gram(!tall) : null;
   try {
     // W Z for Z (N x l) and W^T Q for Q (n x l), with W = A (wide) or A^T (tall).
     const mulW = (z: Float32Array): Float32Array => (tall ? scaled.mulWt(z, l) : scaled.mulW(z, l));
@@ -181,17 +183,11 @@ function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: numb
         // The start lives in A's column space: the small side itself, or mapped to it by W = A^T.
         y = tall ? mulW(head) : head;
       }
-      if (viaGram) {
-        // G = W W^T once, then the power iterations multiply by G, each as strong as one
-        // W (W^T Y) below.
-        const g = scaled.gram(!tall);
-        try {
-          const mulG = (x: Float32Array): Float32Array => product(g, x, n, l);
-          y ??= mulG(gaussianArray(n * l, seed));
-          for (let it = 0; it < powerIterations + GRAM_EXTRA_ITERATIONS; it++) y = mulG(luBasis(y, n, l));
-        } finally {
-          g.dispose();
-        }
+      if (g) {
+        // The power iterations multiply by G = W W^T, each as strong as one W (W^T Y) below.
+        const mulG = (x: Float32Array): Float32Array => product(g, x, n, l);
+        y ??= mulG(gaussianArray(n * l, seed));
+        for (let it = 0; it < powerIterations + GRAM_EXTRA_ITERATIONS; it++) y = mulG(luBasis(y, n, l));
       } else {
         y ??= mulW(gaussianArray(bigN * l, seed));
         // LU between power iterations (same span, a quarter of QR's cost), Householder QR last.
@@ -200,27 +196,58 @@ function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: numb
       q = orthonormalize(y, n, l);
     }
     const q32 = toRowMajor32(q, n, l);
-    const bt = mulWt(q32); // N x l, = B^T
-    const e = Float32Array.from(symmetricEigen(gram(bt, bigN, l), l).vectors);
-    const { s, vw, order } = vFromBt(bt, bigN, l, e);
-    const uw = permuteColumns(productOf(q32, n, l, e), n, l, order); // n x l = Q E
+    // Rayleigh-Ritz: the eigenvectors E of B B^T (B = Q^T W, l x l) rotate Q into U = Q E;
+    // V = W^T U diag(1/s). With G at hand, B B^T = Q^T (G Q) costs n^2 l instead of N n l + N l^2.
+    let e: Float32Array;
+    let vProjected: Float32Array; // N x l, = W^T Q E
+    if (g) {
+      e = Float32Array.from(symmetricEigen(symmetrized(productOf(transposed(q32, n, l), l, n, product(g, q32, n, l), l), l), l).vectors);
+      vProjected = mulWt(productOf(q32, n, l, e, l));
+    } else {
+      const bt = mulWt(q32); // N x l, = B^T
+      e = Float32Array.from(symmetricEigen(gram(bt, bigN, l), l).vectors);
+      vProjected = productOf(bt, bigN, l, e, l);
+    }
+    const { s, vw, order } = normalizedColumns(vProjected, bigN, l);
+    const uw = permuteColumns(productOf(q32, n, l, e, l), n, l, order); // n x l = Q E
     for (let i = 0; i < l; i++) s[i] /= scale;
     return tall
       ? { u: { rows: a.rows, cols: l, data: vw }, s, v: { rows: a.cols, cols: l, data: uw } }
       : { u: { rows: a.rows, cols: l, data: uw }, s, v: { rows: a.cols, cols: l, data: vw } };
   } finally {
+    g?.dispose();
     scaled.dispose();
   }
 }
 
-/** M X through TF.js for row-major M (rows x inner) and X (inner x inner). */
-function productOf(m: Float32Array, rows: number, inner: number, x: Float32Array): Float32Array {
+/** M X through TF.js for row-major M (rows x inner) and X (inner x xCols). */
+function productOf(m: Float32Array, rows: number, inner: number, x: Float32Array, xCols: number): Float32Array {
   const t = tf.tensor2d(m, [rows, inner]);
   try {
-    return product(t, x, inner, inner);
+    return product(t, x, inner, xCols);
   } finally {
     t.dispose();
   }
+}
+
+/** Row-major transpose of row-major m (rows x cols). */
+function transposed(m: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = m[i * cols + j];
+  return out;
+}
+
+/** (M + M^T) / 2 in float64 for row-major float32 M (n x n). */
+function symmetrized(m: Float32Array, n: number): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      const v = (m[i * n + j] + m[j * n + i]) / 2;
+      out[i * n + j] = v;
+      out[j * n + i] = v;
+    }
+  }
+  return out;
 }
 
 /** Orthonormal basis (column-major float64) of the columns of row-major float32 y (rows x cols). */
@@ -247,29 +274,20 @@ function gram(x: Float32Array, rows: number, cols: number): Float64Array {
     const t = tf.tensor2d(x, [rows, cols]);
     return tf.matMul(tf.transpose(t), t);
   });
-  const g32 = out.dataSync();
+  const g32 = out.dataSync() as Float32Array;
   out.dispose();
-  const g = new Float64Array(cols * cols);
-  for (let i = 0; i < cols; i++) {
-    for (let j = i; j < cols; j++) {
-      const v = (g32[i * cols + j] + g32[j * cols + i]) / 2;
-      g[i * cols + j] = v;
-      g[j * cols + i] = v;
-    }
-  }
-  return g;
+  return symmetrized(g32, cols);
 }
 
 /**
- * V = B^T E diag(1/s) and s through TF.js, with s_j = ||B^T e_j|| accumulated in float64
- * (more accurate than the square roots of the float32 Gram's eigenvalues, and exactly
+ * V = (W^T Q E) diag(1/s) and s, with s_j = ||W^T Q e_j|| accumulated in float64 (more
+ * accurate than the square roots of the float32 Gram's eigenvalues, and exactly
  * ||U^T A||'s column norms, which the methods use for the residual ||A||^2 - sum s_j^2).
  * Components come out sorted by s (order[j] = source column). Components whose value is
  * below float32 resolution of the Gram (s_j <= s_1 * 1e-6) cannot be resolved: they get
  * s = 0 and a zero vector (they contribute nothing to any reconstruction).
  */
-function vFromBt(bt: Float32Array, rows: number, l: number, e: Float32Array): { s: Float64Array; vw: Float32Array; order: Int32Array } {
-  const data = productOf(bt, rows, l, e);
+function normalizedColumns(data: Float32Array, rows: number, l: number): { s: Float64Array; vw: Float32Array; order: Int32Array } {
   const norm2 = new Float64Array(l);
   for (let i = 0; i < rows; i++) {
     const base = i * l;
