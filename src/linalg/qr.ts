@@ -1,3 +1,5 @@
+import * as tf from '@tensorflow/tfjs';
+
 /**
  * Orthonormal basis of the columns of a tall matrix by Householder QR in float64.
  *
@@ -65,13 +67,28 @@ function applyReflector(
 }
 
 /**
+ * Columns per panel of the blocked LU. Fixed (not derived from the thread count) so the
+ * output is bit-identical everywhere. Measured (2 cores, wasm on 2 threads), ms for
+ * nb = 8 / 12 / 16 / 24 / 32: 650x163 7.7 / 6.0 / 5.8 / 5.4 / 5.9, 2600x140 23 / 19.5 /
+ * 18.6 / 18.6 / 19.7; 48 and 64 were slower still (the JavaScript panel grows).
+ */
+const LU_BLOCK = 16;
+/** Below this many columns the unblocked LU is as fast (650x60: 2.4 ms either way) and skips TF.js. */
+const LU_BLOCKED_MIN_COLS = 64;
+
+/**
  * A basis of the columns of row-major `y` (rows x cols, rows >= cols) by LU with partial
  * pivoting: the unit lower-trapezoidal factor, rows restored to their original order, as
  * row-major float32. It spans the columns of `y` (when y has full column rank; with a zero
  * pivot, unit columns fill in) and has entries bounded by 1, but is not orthonormal. About
  * a quarter of Householder QR's flops (no Q to form): the normaliser between power
- * iterations, as in Halko, Martinsson & Tropp (2011) §4.5 and scikit-learn; the last
- * basis still comes from orthonormalizeColumns.
+ * iterations, as in Halko, Martinsson & Tropp (2011) §4.5 and scikit-learn.
+ *
+ * Right-looking blocked LU: each panel of LU_BLOCK columns is factored in float64 in
+ * JavaScript, and the trailing update A22 -= L21 U12 (nearly all the flops) is one float32
+ * matMul on TF.js. Rounding that update to float32 costs nothing that matters: the basis
+ * only has to span range(y) as well as float32 y itself does. Unblocked on the cpu backend,
+ * whose matMul is slower than JavaScript.
  */
 export function luBasis(y: Float32Array, rows: number, cols: number): Float32Array {
   if (cols > rows) throw new RangeError(`luBasis: needs rows >= cols, got ${rows}x${cols}`);
@@ -79,8 +96,43 @@ export function luBasis(y: Float32Array, rows: number, cols: number): Float32Arr
   const a = Float64Array.from(y);
   // perm[i]: original row now at position i.
   const perm = Int32Array.from({ length: rows }, (_, i) => i);
+  if (cols >= LU_BLOCKED_MIN_COLS && fastMatMul()) {
+    for (let j0 = 0; j0 < cols; j0 += LU_BLOCK) {
+      const j1 = Math.min(cols, j0 + LU_BLOCK);
+      factorInPlace(a, perm, rows, cols, j0, j1);
+      if (j1 < cols) {
+        solveUpperBlock(a, cols, j0, j1);
+        updateTrailing(a, rows, cols, j0, j1);
+      }
+    }
+  } else {
+    factorInPlace(a, perm, rows, cols, 0, cols);
+  }
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const src = i * cols;
+    const dst = perm[i] * cols;
+    const upto = Math.min(i, cols);
+    for (let c = 0; c < upto; c++) out[dst + c] = a[src + c];
+    if (i < cols) out[dst + i] = 1;
+  }
+  return out;
+}
+
+/** Whether the active TF.js backend multiplies faster than JavaScript loops. */
+function fastMatMul(): boolean {
+  return tf.getBackend() !== 'cpu';
+}
+
+/**
+ * LU with partial pivoting of columns j0..j1 over rows j0..rows of row-major `a` in place:
+ * the multipliers below the diagonal, U on and above it; row swaps move whole rows (so
+ * earlier multipliers and later columns follow) and go into perm. The unblocked LU when
+ * j0 = 0 and j1 = cols. (A column-major copy of the panel was 10-25% slower.)
+ */
+function factorInPlace(a: Float64Array, perm: Int32Array, rows: number, cols: number, j0: number, j1: number): void {
   const swap = new Float64Array(cols);
-  for (let j = 0; j < cols; j++) {
+  for (let j = j0; j < j1; j++) {
     let p = j;
     let best = Math.abs(a[j * cols + j]);
     for (let i = j + 1; i < rows; i++) {
@@ -106,24 +158,190 @@ export function luBasis(y: Float32Array, rows: number, cols: number): Float32Arr
       const f = a[row + j] * inv;
       a[row + j] = f;
       if (f === 0) continue;
-      // Unrolled by four: 35% faster in V8 (650x162: 17 -> 11 ms), the LU being a third of HMF's JavaScript time.
+      // Unrolled by four: 35% faster in V8 (650x162: 17 -> 11 ms).
       let c = j + 1;
-      for (; c + 3 < cols; c += 4) {
+      for (; c + 3 < j1; c += 4) {
         a[row + c] -= f * a[pivotRow + c];
         a[row + c + 1] -= f * a[pivotRow + c + 1];
         a[row + c + 2] -= f * a[pivotRow + c + 2];
         a[row + c + 3] -= f * a[pivotRow + c + 3];
       }
-      for (; c < cols; c++) a[row + c] -= f * a[pivotRow + c];
+      for (; c < j1; c++) a[row + c] -= f * a[pivotRow + c];
     }
   }
-  const out = new Float32Array(rows * cols);
-  for (let i = 0; i < rows; i++) {
-    const src = i * cols;
-    const dst = perm[i] * cols;
-    const upto = Math.min(i, cols);
-    for (let c = 0; c < upto; c++) out[dst + c] = a[src + c];
-    if (i < cols) out[dst + i] = 1;
+}
+
+/** U12 = L11^-1 A12 in place: rows j0..j1, columns j1..cols, L11 unit lower triangular. */
+function solveUpperBlock(a: Float64Array, cols: number, j0: number, j1: number): void {
+  for (let k = j0; k < j1; k++) {
+    const src = k * cols;
+    for (let i = k + 1; i < j1; i++) {
+      const row = i * cols;
+      const f = a[row + k];
+      if (f === 0) continue;
+      for (let c = j1; c < cols; c++) a[row + c] -= f * a[src + c];
+    }
   }
+}
+
+/** A22 -= L21 U12 (rows j1.., columns j1..) with the product in float32 on TF.js. */
+function updateTrailing(a: Float64Array, rows: number, cols: number, j0: number, j1: number): void {
+  const m = rows - j1;
+  const n = cols - j1;
+  const k = j1 - j0;
+  if (m === 0) return;
+  const l21 = new Float32Array(m * k);
+  for (let i = 0; i < m; i++) {
+    const src = (j1 + i) * cols + j0;
+    for (let t = 0; t < k; t++) l21[i * k + t] = a[src + t];
+  }
+  const u12 = new Float32Array(k * n);
+  for (let t = 0; t < k; t++) {
+    const src = (j0 + t) * cols + j1;
+    for (let c = 0; c < n; c++) u12[t * n + c] = a[src + c];
+  }
+  const out = tf.tidy(() => tf.matMul(tf.tensor2d(l21, [m, k]), tf.tensor2d(u12, [k, n])));
+  const p = out.dataSync();
+  out.dispose();
+  for (let i = 0; i < m; i++) {
+    const dst = (j1 + i) * cols + j1;
+    const src = i * n;
+    for (let c = 0; c < n; c++) a[dst + c] -= p[src + c];
+  }
+}
+
+/** Largest |Q^T Q - I| entry accepted from Cholesky QR before falling back to Householder. */
+const ORTHONORMALITY_TOLERANCE = 1e-4;
+/** A Cholesky pivot below this fraction of its Gram diagonal entry counts as a breakdown (float32 Gram). */
+const PIVOT_TOLERANCE = 1e-6;
+/** Below this many rows x cols^2, Householder in JavaScript beats the TF.js round trips. */
+const CHOLESKY_QR_MIN_WORK = 200 * 64 * 64;
+
+/**
+ * Orthonormal basis of the columns of row-major `y` (rows x cols, rows >= cols), as
+ * row-major float32 rows x cols. CholeskyQR2 (Fukaya et al. 2014) applied to luBasis(y):
+ * the LU factor has entries bounded by 1 and unit diagonal, so it is well conditioned
+ * however rank-deficient or badly scaled y is, and two Cholesky QR passes (Grams and
+ * products in float32 on TF.js, Cholesky and triangular inverse in float64) make it
+ * orthonormal to float32 precision. Should a pivot break down or the result be off by more
+ * than ORTHONORMALITY_TOLERANCE, Householder QR (orthonormalizeColumns) answers instead.
+ */
+export function orthonormalBasis(y: Float32Array, rows: number, cols: number): Float32Array {
+  if (cols > rows) throw new RangeError(`orthonormalBasis: needs rows >= cols, got ${rows}x${cols}`);
+  if (y.length !== rows * cols) throw new RangeError(`orthonormalBasis: ${rows}x${cols} needs ${rows * cols} values`);
+  if (cols === 0) return new Float32Array(0);
+  if (rows * cols * cols >= CHOLESKY_QR_MIN_WORK && fastMatMul()) {
+    const q = choleskyQr2(luBasis(y, rows, cols), rows, cols);
+    if (q) return q;
+  }
+  return householderBasis(y, rows, cols);
+}
+
+/** Householder QR of row-major y, returned row-major float32. */
+function householderBasis(y: Float32Array, rows: number, cols: number): Float32Array {
+  const cm = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) cm[j * rows + i] = y[i * cols + j];
+  const q = orthonormalizeColumns(cm, rows, cols);
+  const out = new Float32Array(rows * cols);
+  for (let j = 0; j < cols; j++) for (let i = 0; i < rows; i++) out[i * cols + j] = q[j * rows + i];
   return out;
+}
+
+/** Q with Q^T Q = I from x (row-major rows x cols) by two Cholesky QR passes, or null on breakdown. */
+function choleskyQr2(x: Float32Array, rows: number, cols: number): Float32Array | null {
+  const held: tf.Tensor[] = [];
+  try {
+    let q = tf.tensor2d(x, [rows, cols]);
+    held.push(q);
+    for (let pass = 0; pass < 2; pass++) {
+      const rInv = choleskyInverse(gramOf(q, cols), cols);
+      if (!rInv) return null;
+      const prev = q;
+      q = tf.tidy(() => tf.matMul(prev, tf.tensor2d(rInv, [cols, cols])));
+      held.push(q);
+    }
+    const g = gramOf(q, cols);
+    for (let i = 0; i < cols; i++) {
+      for (let j = 0; j < cols; j++) {
+        if (!(Math.abs(g[i * cols + j] - (i === j ? 1 : 0)) <= ORTHONORMALITY_TOLERANCE)) return null;
+      }
+    }
+    return q.dataSync() as Float32Array;
+  } finally {
+    tf.dispose(held);
+  }
+}
+
+/** T^T T (cols x cols) on TF.js, symmetrised in float64. */
+function gramOf(t: tf.Tensor2D, cols: number): Float64Array {
+  const out = tf.tidy(() => tf.matMul(tf.transpose(t), t));
+  const g32 = out.dataSync();
+  out.dispose();
+  const g = new Float64Array(cols * cols);
+  for (let i = 0; i < cols; i++) {
+    for (let j = i; j < cols; j++) {
+      const v = (g32[i * cols + j] + g32[j * cols + i]) / 2;
+      g[i * cols + j] = v;
+      g[j * cols + i] = v;
+    }
+  }
+  return g;
+}
+
+/**
+ * R^-1 (row-major float32, upper triangular) for the Cholesky factor R^T R = g, in float64;
+ * null when a pivot is not positive or below PIVOT_TOLERANCE of its diagonal entry.
+ * Works on L = R^T row by row so every inner loop is contiguous.
+ */
+function choleskyInverse(g: Float64Array, n: number): Float32Array | null {
+  const l = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const li = i * n;
+    for (let j = 0; j <= i; j++) {
+      const lj = j * n;
+      // Four partial sums: a single one is bound by the add latency.
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let t = 0;
+      for (; t + 3 < j; t += 4) {
+        s0 += l[li + t] * l[lj + t];
+        s1 += l[li + t + 1] * l[lj + t + 1];
+        s2 += l[li + t + 2] * l[lj + t + 2];
+        s3 += l[li + t + 3] * l[lj + t + 3];
+      }
+      for (; t < j; t++) s0 += l[li + t] * l[lj + t];
+      const s = g[li + j] - (s0 + s1 + (s2 + s3));
+      if (j < i) {
+        l[li + j] = s / l[lj + j];
+      } else {
+        if (!(s > PIVOT_TOLERANCE * g[li + i])) return null;
+        l[li + i] = Math.sqrt(s);
+      }
+    }
+  }
+  // R^-1 = L^-T row by row: (R^-1)_ji = -(sum_{t=j..i-1} L_it (R^-1)_jt) / L_ii, dot products of two rows.
+  const out = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    const rj = j * n;
+    out[rj + j] = 1 / l[rj + j];
+    for (let i = j + 1; i < n; i++) {
+      const li = i * n;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let t = j;
+      for (; t + 3 < i; t += 4) {
+        s0 += l[li + t] * out[rj + t];
+        s1 += l[li + t + 1] * out[rj + t + 1];
+        s2 += l[li + t + 2] * out[rj + t + 2];
+        s3 += l[li + t + 3] * out[rj + t + 3];
+      }
+      for (; t < i; t++) s0 += l[li + t] * out[rj + t];
+      out[rj + i] = -(s0 + s1 + (s2 + s3)) / l[li + i];
+    }
+  }
+  return Float32Array.from(out);
 }
