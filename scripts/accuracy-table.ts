@@ -1,6 +1,6 @@
 // Held-out accuracy and latency of every classifier fixture, original vs HMF, LMF and
 // prune at factors 2, 4 and 8 (issue notes). Rerun: npm run build && node dist/scripts/accuracy-table.js
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../src/tf.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';

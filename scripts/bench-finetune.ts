@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../src/tf.js';
 import { initBackend, type BackendName } from '../src/backend.js';
 import { registerTrainingKernels } from '../src/backend-kernels.js';
 import { loadLayers, readModelData } from '../src/calibrate/data.js';

@@ -23,7 +23,7 @@
  * float32 (as stored: the reference of the ratios) and float64, and gives the optimal
  * rank-r error of each, to compare with the LMF error hmf reports at the same rank.
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../src/tf.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';

@@ -15,7 +15,7 @@
  * - hmf-gather xF: as hmf xF with scattered dense outputs (one gather per step)
  * Input dimension = units. Weights are random: latency does not depend on values.
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../src/tf.js';
 import { initBackend, type BackendName } from '../src/backend.js';
 import { HmfLSTM, registerHmfLayers, toRanges, type FactorsConfig } from '../src/runtime/index.js';
 

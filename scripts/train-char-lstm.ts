@@ -7,7 +7,7 @@
  *
  *   npm run build && node dist/scripts/train-char-lstm.js [steps]
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../src/tf.js';
 import { MOBY_DICK_SPEC, loadMobyDick, seededRandom } from './data.js';
 import {
   compileAdam,

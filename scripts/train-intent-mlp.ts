@@ -5,7 +5,7 @@
  *
  *   npm run build && node dist/scripts/train-intent-mlp.js
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../src/tf.js';
 import { CHATBOT_SPEC, TOKENIZER, bagOfWordsEncoding, encodeSplit, loadChatbot } from './data.js';
 import { initTrainingBackend, runScript, softmaxOutput, trainClassifierFixture } from './train-common.js';
 

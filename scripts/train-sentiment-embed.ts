@@ -6,7 +6,7 @@
  *
  *   npm run build && node dist/scripts/train-sentiment-embed.js
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../src/tf.js';
 import { SENTIMENT_SOURCE, SENTIMENT_TASK, idVocabMeta, sentimentIds } from './data.js';
 import { initTrainingBackend, runScript, softmaxOutput, trainClassifierFixture } from './train-common.js';
 

@@ -4,7 +4,7 @@
  *
  *   npm run build && node dist/scripts/train-sentiment-mlp.js
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../src/tf.js';
 import { SENTIMENT_SOURCE, SENTIMENT_TASK, TOKENIZER, sentimentBags } from './data.js';
 import { initTrainingBackend, runScript, softmaxOutput, trainClassifierFixture } from './train-common.js';
 

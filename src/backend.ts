@@ -1,7 +1,10 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tf.js';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { UsageError } from './errors.js';
 import { releaseWasmWorkers, withWasmThreads } from './wasmThreads.js';
+
+const requireModule = createRequire(import.meta.url);
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -58,7 +61,7 @@ export function backendThreads(): number {
 
 /** The wasm backend, threaded when more than one thread is wanted and that works, else the plain SIMD build. */
 async function setWasmBackend(): Promise<boolean> {
-  await import('@tensorflow/tfjs-backend-wasm');
+  requireModule('@tensorflow/tfjs-backend-wasm'); // registers the backend; require() for the reason in tf.ts
   const threads = wantedWasmThreads();
   if (threads > 1) {
     try {

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tf.js';
 import { backendThreads, initBackend, type BackendName } from './backend.js';
 import { UsageError } from './errors.js';
 import { readModel, type ModelFile } from './io/index.js';

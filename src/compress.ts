@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tf.js';
 import { cpus } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { backendThreads, initBackend, type BackendName } from './backend.js';

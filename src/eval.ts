@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tf.js';
 import { backendThreads, initBackend, type BackendName } from './backend.js';
 import { batchLabels, batchRanges, batchTensors, dataSignatures, LabelScore, readDataFile, type Dataset, type DataSignature, type LabelMetrics } from './data/index.js';
 import { HmfError, ModelFormatError, UsageError } from './errors.js';

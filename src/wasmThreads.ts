@@ -15,7 +15,7 @@
  * Results do not depend on the thread count: XNNPACK splits products and convolutions
  * by output tiles, each output is accumulated by one thread in the same order (tests).
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tf.js';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

@@ -12,7 +12,7 @@ import { repoRoot, tempDir } from './helpers.js';
  * it (caught by the timeout).
  */
 const script = `
-import * as tf from '@tensorflow/tfjs';
+import { tf } from ${JSON.stringify(join(repoRoot, 'dist/src/tf.js'))};
 import { createHash } from 'node:crypto';
 import { backendThreads, initBackend } from ${JSON.stringify(join(repoRoot, 'dist/src/backend.js'))};
 import { gaussianArray } from ${JSON.stringify(join(repoRoot, 'dist/src/linalg/random.js'))};

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
 import type { TargetMatrix } from '../model/targets.js';
 import { diagonalGram, fullGram, type Gram } from './gram.js';
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
 import { batchRanges, batchTensors, dataSignatures, readDataFile, type Dataset } from '../data/index.js';
 import { toArtifacts, type ModelFile } from '../io/index.js';
 import { inputSignatures } from '../measure/probes.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
 import { dataSignatures, readDataFile, type Dataset } from '../data/index.js';
 import type { ModelFile } from '../io/index.js';
 import type { ModelAdapter } from '../model/adapter.js';

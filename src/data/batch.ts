@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
 import type { Dataset } from './types.js';
 
 /** Consecutive [start, end) ranges of at most `batchSize` examples covering the dataset. */

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
 import { batchLabels, batchRanges, batchTensors, type Dataset } from '../data/index.js';
 import { UsageError } from '../errors.js';
 import { mulberry32 } from '../linalg/random.js';

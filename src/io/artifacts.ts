@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
 import { ModelFormatError } from '../errors.js';
 import { decodeEntry, layoutGroup } from './codec.js';
 import { encodeWeights, withManifest } from './encode.js';

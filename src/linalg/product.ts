@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
 import { frobenius, type Matrix } from './matrix.js';
 
 /** Largest number of output entries computed per TF.js call (bounds peak memory). */

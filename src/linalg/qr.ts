@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
 
 /**
  * Orthonormal basis of the columns of a tall matrix by Householder QR in float64.

@@ -8,7 +8,7 @@
  * transpose itself: 18 ms for 10000x650). On the threaded wasm build these products use
  * every thread of its pool (backend.ts).
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
 import type { Matrix } from './matrix.js';
 
 export class ScaledMatrix {

@@ -1,8 +1,8 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
 import { Matrix as MlMatrix, SingularValueDecomposition } from 'ml-matrix';
 import { symmetricEigen } from './eig.js';
 import { frobenius, type Matrix } from './matrix.js';
-import { luBasis, orthonormalizeColumns } from './qr.js';
+import { luBasis, orthonormalBasis } from './qr.js';
 import { gaussianArray } from './random.js';
 import { product, ScaledMatrix } from './scaled.js';
 
@@ -147,8 +147,9 @@ export function sketchSvd(a: Matrix, rank: number, opts: TruncatedSvdOptions): S
 /**
  * Randomized SVD. W is A or A^T, whichever is wide (n <= N), so the sketch basis Q
  * (n x l) lives on the small side. Power iterations compute Y = W (W^T Q) on TF.js and
- * normalise Y only, by LU (luBasis) between iterations and by Householder QR in float64
- * for the final basis: the big-side QR (N x l, e.g. 10000 x 315) costs seconds in
+ * normalise Y only, by LU (luBasis) between iterations and by orthonormalBasis (CholeskyQR2
+ * of the LU factor, Householder when that breaks down) for the final basis: the big-side
+ * QR (N x l, e.g. 10000 x 315) costs seconds in
  * JavaScript, and skipping it only blurs components below ~sqrt(eps32) * s_1 that do not
  * affect compression; QR between iterations instead of LU was 2.2 of 8.7 s of HMF on the
  * PTB benchmark for the same subspaces.
@@ -170,12 +171,12 @@ function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: numb
     // W Z for Z (N x l) and W^T Q for Q (n x l), with W = A (wide) or A^T (tall).
     const mulW = (z: Float32Array): Float32Array => (tall ? scaled.mulWt(z, l) : scaled.mulW(z, l));
     const mulWt = (q: Float32Array): Float32Array => (tall ? scaled.mulW(q, l) : scaled.mulWt(q, l));
-    let q: Float64Array;
+    let q32: Float32Array; // n x l, orthonormal columns
     if (l >= n) {
       // The sketch would span the whole small side: use the identity, no randomness needed.
       l = n;
-      q = new Float64Array(n * n);
-      for (let i = 0; i < n; i++) q[i * n + i] = 1;
+      q32 = new Float32Array(n * n);
+      for (let i = 0; i < n; i++) q32[i * n + i] = 1;
     } else {
       let y: Float32Array | null = null;
       if (start && start.rows === a.rows && start.cols >= l) {
@@ -190,12 +191,11 @@ function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: numb
         for (let it = 0; it < powerIterations + GRAM_EXTRA_ITERATIONS; it++) y = mulG(luBasis(y, n, l));
       } else {
         y ??= mulW(gaussianArray(bigN * l, seed));
-        // LU between power iterations (same span, a quarter of QR's cost), Householder QR last.
+        // LU between power iterations (same span, a quarter of QR's cost), an orthonormal basis last.
         for (let it = 0; it < powerIterations; it++) y = mulW(mulWt(luBasis(y, n, l)));
       }
-      q = orthonormalize(y, n, l);
+      q32 = orthonormalBasis(y, n, l);
     }
-    const q32 = toRowMajor32(q, n, l);
     // Rayleigh-Ritz: the eigenvectors E of B B^T (B = Q^T W, l x l) rotate Q into U = Q E;
     // V = W^T U diag(1/s). With G at hand, B B^T = Q^T (G Q) costs n^2 l instead of N n l + N l^2.
     let e: Float32Array;
@@ -247,19 +247,6 @@ function symmetrized(m: Float32Array, n: number): Float64Array {
       out[j * n + i] = v;
     }
   }
-  return out;
-}
-
-/** Orthonormal basis (column-major float64) of the columns of row-major float32 y (rows x cols). */
-function orthonormalize(y: Float32Array, rows: number, cols: number): Float64Array {
-  const cm = new Float64Array(rows * cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) cm[j * rows + i] = y[i * cols + j];
-  return orthonormalizeColumns(cm, rows, cols);
-}
-
-function toRowMajor32(cm: Float64Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let j = 0; j < cols; j++) for (let i = 0; i < rows; i++) out[i * cols + j] = cm[j * rows + i];
   return out;
 }
 

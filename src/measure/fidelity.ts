@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
 import type { Runnable } from './runnable.js';
 
 /** How closely the compressed model's output follows the original's on the probes. */

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
 import type { Runnable } from './runnable.js';
 
 /** Quantiles of one model's timed runs, in milliseconds. */

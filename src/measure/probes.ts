@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
 import { gaussianArray, mulberry32 } from '../linalg/random.js';
 
 /** Sequence length used for probe inputs whose time axis is not fixed. */

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
 
 /** A loaded model that measure can run: a layers model or a graph model. */
 export interface Runnable {

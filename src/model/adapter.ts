@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
 import { toArtifacts, type ModelFile, type QuantizeMode } from '../io/index.js';
 import type { Matrix } from '../linalg/matrix.js';
 import { graphMacs, inputSignatures, layersMacs, type InputSignature } from '../measure/probes.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
 import { RECURRENT_CLASSES, type HmfRNN } from './recurrent.js';
 
 type Kwargs = Parameters<tf.layers.Layer['call']>[1];

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
 import { MatrixWeights, multiply, multiplyBlocks, type FactorsConfig, type Initializer, type PreparedBlock } from './factors.js';
 
 /** The matrices' storage of a runtime recurrent layer (config keys). */

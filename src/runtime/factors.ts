@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
 
 /**
  * How a runtime recurrent layer stores one of its matrices K (n x m): config

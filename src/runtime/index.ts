@@ -10,7 +10,7 @@
  * HmfSimpleRNN, and HmfBidirectional around them. Dense and Embedding compression needs
  * no runtime layer.
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
 import { HmfBidirectional } from './bidirectional.js';
 import { HmfGRU, HmfLSTM, HmfSimpleRNN } from './recurrent.js';
 

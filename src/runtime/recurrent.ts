@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.js';
 import { HmfGRUCell, HmfLSTMCell, HmfSimpleRNNCell, type HmfCell, type HmfFactorsArgs } from './cells.js';
 
 type Kwargs = Parameters<tf.layers.Layer['call']>[1];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../../src/tf.js';
 import { initBackend } from '../../src/backend.js';
 import { collectActivations } from '../../src/calibrate/collect.js';
 import { readModel } from '../../src/io/index.js';

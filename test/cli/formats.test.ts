@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../../src/tf.js';
 import { initBackend } from '../../src/backend.js';
 import type { Report } from '../../src/report/schema.js';
 import { repoRoot, tempDir } from '../helpers.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../../src/tf.js';
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend } from '../../src/backend.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../../src/tf.js';
 import { initBackend } from '../../src/backend.js';
 import { ModelFormatError } from '../../src/errors.js';
 import { fileLoader, fileSaver, readModel, toArtifacts, writeModel } from '../../src/io/index.js';

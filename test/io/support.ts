@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../../src/tf.js';
 import type { HmfError } from '../../src/errors.js';
 
 export function f32(values: number[]): Uint8Array {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../../src/tf.js';
 import { initBackend } from '../../src/backend.js';
 import { ModelFormatError, UsageError } from '../../src/errors.js';
 import { DEFAULT_SHARD_BYTES, fileLoader, fileSaver, readModel, writeModel, type ModelFile, type Weight } from '../../src/io/index.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../../src/tf.js';
 import { initBackend } from '../../src/backend.js';
 import { DEFAULT_PROBES, defaultProbeCount, graphMacs, layersMacs, MIN_DEFAULT_PROBES, PROBE_WORK } from '../../src/measure/probes.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../../src/tf.js';
 import { initBackend } from '../../src/backend.js';
 import { toArtifacts } from '../../src/io/index.js';
 import type { Matrix } from '../../src/linalg/matrix.js';

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../../src/tf.js';
 import { initBackend } from '../../src/backend.js';
 import type { Report } from '../../src/report/schema.js';
 import { HUMAN_MODELS, humanModelPath } from '../../scripts/fetch-human-models.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../../../src/tf.js';
 import type { ModelFile, Quantization, Weight } from '../../../src/io/index.js';
 import { toArtifacts } from '../../../src/io/index.js';
 import { matrix, selectColumns, type Matrix } from '../../../src/linalg/matrix.js';
