@@ -1,4 +1,4 @@
-import { selectColumns, type Matrix } from '../linalg/matrix.js';
+import { frobenius, selectColumns, type Matrix } from '../linalg/matrix.js';
 import { DEFAULT_OVERSAMPLE, DEFAULT_POWER_ITERATIONS, sketchSvd, truncatedSvd, truncateSvd, type Svd } from '../linalg/svd.js';
 import { HybridEstimator } from './estimate.js';
 import { checkBudget, factorsFromSvd, lmfRank, relativeError, truncationResidual2 } from './lmf.js';
@@ -143,6 +143,7 @@ function forcedK(n: number, m: number, budget: number, share: number): number {
 function lowRankSolution(k: Matrix, svd: Svd): HybridFactors {
   const { p, q } = factorsFromSvd(svd);
   const r = svd.s.length;
+  const norm = frobenius(k);
   return {
     kind: 'hmf',
     rank: r,
@@ -153,7 +154,7 @@ function lowRankSolution(k: Matrix, svd: Svd): HybridFactors {
     p,
     q,
     params: r * (k.rows + k.cols),
-    error: relativeError(k, truncationResidual2(k, svd, p, q)),
+    error: relativeError(k, truncationResidual2(k, svd, p, q, norm), norm),
   };
 }
 

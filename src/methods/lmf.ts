@@ -29,7 +29,8 @@ export function lmf(k: Matrix, budget: number, opts: LmfOptions, svd?: Svd): Low
   if (svd && svd.s.length < r) throw new RangeError(`lmf: the given SVD has ${svd.s.length} components, rank ${r} needs more`);
   const truncated = svd ? truncateSvd(svd, r) : truncatedSvd(k, r, { seed: opts.seed });
   const { p, q } = factorsFromSvd(truncated);
-  return { kind: 'lmf', rank: r, p, q, params: r * (k.rows + k.cols), error: relativeError(k, truncationResidual2(k, truncated, p, q)) };
+  const norm = frobenius(k);
+  return { kind: 'lmf', rank: r, p, q, params: r * (k.rows + k.cols), error: relativeError(k, truncationResidual2(k, truncated, p, q, norm), norm) };
 }
 
 /**
@@ -43,10 +44,11 @@ export const SKETCH_RESIDUAL_MIN = 1e-2;
  * ||K - P Q||_F^2 where P Q = U S V^T is `svd` (a truncated SVD of K as truncatedSvd makes
  * it: orthonormal U, s_j = ||K^T u_j||, so P Q = U U^T K). By Pythagoras that is
  * ||K||^2 - sum s_j^2, which saves a product as large as K itself (about 10% of an SVD at
- * 650x10000); recomputed from P and Q when the error is small.
+ * 650x10000); recomputed from P and Q when the error is small. `normK` = ||K||_F when the
+ * caller has it (each is a pass over K).
  */
-export function truncationResidual2(k: Matrix, svd: Svd, p: Matrix, q: Matrix): number {
-  const total = frobenius(k) ** 2;
+export function truncationResidual2(k: Matrix, svd: Svd, p: Matrix, q: Matrix, normK = frobenius(k)): number {
+  const total = normK ** 2;
   let kept = 0;
   for (const x of svd.s) kept += x * x;
   const residual = total - kept;
@@ -54,8 +56,7 @@ export function truncationResidual2(k: Matrix, svd: Svd, p: Matrix, q: Matrix): 
 }
 
 /** sqrt(residual) / ||K||_F (0 for a zero K): lmf() and hmf()'s k = 0 share it, so they agree bit for bit. */
-export function relativeError(k: Matrix, residual2: number): number {
-  const norm = frobenius(k);
+export function relativeError(k: Matrix, residual2: number, norm = frobenius(k)): number {
   return norm === 0 ? 0 : Math.sqrt(residual2) / norm;
 }
 
