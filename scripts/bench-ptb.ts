@@ -387,7 +387,7 @@ async function main(): Promise<void> {
   const out: string[] = [];
   out.push(`## PTB-medium (${targeted.size} targeted matrices, ${runs[0]?.report.totals.model.paramsBefore ?? '?'} parameters)`);
   out.push('');
-  out.push(`Load average (1/5/15 min) before: ${loadBefore}; after: ${loadAfter} (${cpus().length} cores). Best of ${args.repeat} run(s) per row${args.probes === undefined ? '' : `; --probes ${args.probes}`}.`);
+  out.push(`Load average (1/5/15 min) before: ${loadBefore}; after: ${loadAfter} (${cpus().length} cores); hmf on TF.js ${runs[0]?.report.context.backend ?? '?'} with ${runs[0]?.report.context.threads ?? '?'} thread(s). Best of ${args.repeat} run(s) per row${args.probes === undefined ? '' : `; --probes ${args.probes}`}.`);
   if (np) {
     out.push(
       `numpy ${np.numpy}, ${np.kernel}, ${np.threads} threads: full SVD (full_matrices=False) of the targeted matrices ` +

@@ -3,7 +3,7 @@ import { cpus } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { backendThreads, initBackend, type BackendName } from './backend.js';
 import { QualityGateError, TargetUnreachableError, UsageError } from './errors.js';
-import { checkOutDir, encodeModel, gzipSizes, modelBytes, readModel, writeFiles, type ByteSizes, type ModelFile, type Weight } from './io/index.js';
+import { checkOutDir, encodeModel, gzipSizes, readModelAndBytes, writeFiles, type ByteSizes, type ModelFile, type Weight } from './io/index.js';
 import { compareOutputs, type OutputFidelity } from './measure/fidelity.js';
 import { compareLatency, MIN_RUNS, type BatchLatency } from './measure/latency.js';
 import { formatMs } from './report/format.js';
@@ -122,15 +122,11 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   };
 
   progress(`reading ${modelPath}`);
-  const model = await phase('read', () => readModel(modelPath));
+  const { model, bytes: sizeBefore } = await phase('read', () => readModelAndBytes(modelPath));
   const backend = await backendReady;
   if (opts.finetune && model.format === 'graph-model') {
     throw new UsageError(`--finetune: ${model.path} is a graph model; fine-tuning needs a layers model (graph models have no trainable layers in TF.js)`);
   }
-  // The original's gzip size (seconds of deflate for a large model) runs on libuv's thread
-  // pool from now on, filling the cores that the factorization and measurement leave idle.
-  const sizeBefore = modelBytes(model.path);
-  sizeBefore.catch(() => {}); // awaited below; a failure before then must not be an unhandled rejection
   const adapter = await phase('read', () => adapterFor(model, opts.minParams, opts.portable));
   // A bad --eval file fails before any work, not after the model is written.
   if (opts.eval) await phase('read', () => checkDataFile(opts.eval!, model, adapter));

@@ -2,5 +2,5 @@ export type { ModelFile, ModelFormat, Quantization, QuantizeMode, StoredDtype, W
 export { readModel } from './read.js';
 export { checkOutDir, writeFiles, writeModel } from './write.js';
 export { DEFAULT_SHARD_BYTES, encodeModel } from './encode.js';
-export { gzipSizes, modelBytes, type ByteSizes } from './size.js';
+export { gzipSizes, modelBytes, readModelAndBytes, type ByteSizes } from './size.js';
 export { fileLoader, fileSaver, toArtifacts } from './artifacts.js';

@@ -107,7 +107,11 @@ export function decodeGroups(groups: readonly CheckedGroup[], file: string): Wei
  * Throws ModelFormatError naming the file and weight on anything unsafe or invalid.
  */
 export async function readModel(modelJsonPath: string): Promise<ModelFile> {
-  const checked = await loadChecked(modelJsonPath);
+  return modelFromChecked(await loadChecked(modelJsonPath));
+}
+
+/** The ModelFile of a checked model (its weights decoded). */
+export function modelFromChecked(checked: CheckedModel): ModelFile {
   return {
     json: checked.parsed.json,
     format: checked.parsed.format,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { ModelFormatError } from '../../src/errors.js';
-import { gzipSizes, modelBytes, readModel, writeModel } from '../../src/io/index.js';
+import { gzipSizes, modelBytes, readModel, readModelAndBytes, writeModel } from '../../src/io/index.js';
 import { EXACT_GZIP_MAX } from '../../src/io/size.js';
 import { gaussianArray } from '../../src/linalg/random.js';
 import { tempDir } from '../helpers.js';
@@ -24,11 +24,16 @@ test('modelBytes sums model.json and shards, raw and gzip level 9 per file', asy
   };
   assert.deepEqual(await modelBytes(join(root, 'out', 'model.json')), expected);
   assert.equal(expected.raw, written.totalBytes - 1000, 'report.json is not part of the model');
+  // readModelAndBytes: the same model as readModel and the same sizes, from one read.
+  const both = await readModelAndBytes(join(root, 'out', 'model.json'));
+  assert.deepEqual(await both.bytes, expected);
+  assert.deepEqual(both.model, await readModel(join(root, 'out', 'model.json')));
 });
 
 test('modelBytes refuses an invalid model like readModel', async () => {
   const root = tempDir();
   await rejectsWith(modelBytes(join(root, 'missing.json')), ModelFormatError, ['missing.json', 'no such file']);
+  await rejectsWith(readModelAndBytes(join(root, 'missing.json')), ModelFormatError, ['missing.json', 'no such file']);
 });
 
 test('gzipSizes: exact up to EXACT_GZIP_MAX; above it a deterministic sampled estimate within 1% of the exact size, flagged', async () => {
