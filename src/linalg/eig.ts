@@ -180,7 +180,7 @@ export function symmetricEigen(a: Float64Array, n: number): SymmetricEigen {
   const betas = new Float64Array(n);
   tridiagonalize(work, n, d, e, betas);
   const shifts = Float64Array.from(d);
-  qlColumns(undefined, shifts, Float64Array.from(e), n);
+  qlColumns(new Float64Array(0), shifts, Float64Array.from(e), n, new Float64Array(0));
   const v = transposedQ(work, betas, n);
   qlColumns(v, d, e, n, shifts);
   const order = Array.from(d.keys()).sort((x, y) => d[y] - d[x] || x - y);
@@ -197,33 +197,23 @@ export function symmetricEigen(a: Float64Array, n: number): SymmetricEigen {
 /**
  * Q = H_0 ... H_{n-3} from the vectors `tridiagonalize` left in the strict upper triangle of `h`, built as
  * Q^T = H_{n-3} ... H_0 by right multiplications (only rows and columns k+1.. change: (4/3) n^3 flops) and
- * transposed. Four reflectors at a time: for each row x of M, x H_a H_b H_c H_d = x - sum t_j v_j^T with the
+ * transposed into a matrix with its rows padded to a multiple of 8. Four reflectors at a time: for each row x of M, x H_a H_b H_c H_d = x - sum t_j v_j^T with the
  * t_j from the four dot products x.v_j and the v's inner products, so each row is read twice per block
  * instead of eight times; two rows at a time share the v loads (163x163: 5.4 -> 2.4 ms).
  */
 function transposedQ(h: Float64Array, betas: Float64Array, n: number): Float64Array {
-  const m = new Float64Array(n * n);
+  const m = new Float64Array((n + 1) * n);
   for (let i = 0; i < n; i++) m[i * n + i] = 1;
   const va = new Float64Array(n);
   const vb = new Float64Array(n);
   const vc = new Float64Array(n);
   const vd = new Float64Array(n);
-  const load = (dst: Float64Array, k: number): void => {
-    dst.fill(0);
-    if (k < 0 || betas[k] === 0) return;
-    for (let j = k + 1; j < n; j++) dst[j] = h[k * n + j];
-  };
-  const beta = (k: number): number => (k < 0 ? 0 : betas[k]);
   for (let k = n - 3; k >= 0; k -= 4) {
     // M <- M H_k H_{k-1} H_{k-2} H_{k-3}; a missing or skipped reflector has v = 0, beta = 0.
-    load(va, k);
-    load(vb, k - 1);
-    load(vc, k - 2);
-    load(vd, k - 3);
-    const ba = beta(k);
-    const bb = beta(k - 1);
-    const bc = beta(k - 2);
-    const bd = beta(k - 3);
+    const ba = reflector(h, betas, n, k, va);
+    const bb = reflector(h, betas, n, k - 1, vb);
+    const bc = reflector(h, betas, n, k - 2, vc);
+    const bd = reflector(h, betas, n, k - 3, vd);
     const lo = Math.max(k - 2, 1);
     let ab = 0;
     let ac = 0;
@@ -239,9 +229,8 @@ function transposedQ(h: Float64Array, betas: Float64Array, n: number): Float64Ar
       bdDot += vb[j] * vd[j];
       cd += vc[j] * vd[j];
     }
-    let i = lo;
-    for (; i + 1 < n; i += 2) {
-      // Two rows at a time share the loads of the v's.
+    for (let i = lo; i < n; i += 2) {
+      // Two rows at a time share the loads of the v's (row n is a zero pad: its t's are 0).
       const r = i * n;
       const r2 = r + n;
       let pa = 0;
@@ -285,29 +274,18 @@ function transposedQ(h: Float64Array, betas: Float64Array, n: number): Float64Ar
         m[r2 + j] -= ua * a + ub * b + (uc * c + ud * d);
       }
     }
-    for (; i < n; i++) {
-      const r = i * n;
-      let pa = 0;
-      let pb = 0;
-      let pc = 0;
-      let pd = 0;
-      for (let j = lo; j < n; j++) {
-        const x = m[r + j];
-        pa += x * va[j];
-        pb += x * vb[j];
-        pc += x * vc[j];
-        pd += x * vd[j];
-      }
-      const ta = ba * pa;
-      const tb = bb * (pb - ta * ab);
-      const tc = bc * (pc - ta * ac - tb * bcDot);
-      const td = bd * (pd - ta * ad - tb * bdDot - tc * cd);
-      for (let j = lo; j < n; j++) m[r + j] -= ta * va[j] + tb * vb[j] + (tc * vc[j] + td * vd[j]);
-    }
   }
-  const q = new Float64Array(n * n);
+  const q = new Float64Array(Math.ceil(n / 8) * 8 * n); // rows past n stay zero (see applyRotations)
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) q[j * n + i] = m[i * n + j];
   return q;
+}
+
+/** Copies reflector k's vector (zero-padded) into `dst` and returns its beta; 0 and v = 0 for none. */
+function reflector(h: Float64Array, betas: Float64Array, n: number, k: number, dst: Float64Array): number {
+  dst.fill(0);
+  if (k < 0 || betas[k] === 0) return 0;
+  for (let j = k + 1; j < n; j++) dst[j] = h[k * n + j];
+  return betas[k];
 }
 
 /** After a sweep shifted by a known eigenvalue, e[l] up to this many eps ||T|| counts as deflated. */
@@ -315,11 +293,11 @@ const PERFECT_SHIFT_SLACK = 16;
 
 /**
  * Implicit QL (as in `tridiagonalQl`, with tql2's absolute deflation test eps ||T||) on (d, e[0..n-2]);
- * V (n x n row-major, columns = vectors), if given, accumulates the rotations. The first sweep for each eigenvalue
- * is shifted by the nearest not yet deflated value of `shifts` (the eigenvalues, if known), later ones by
+ * V (row-major, n columns = vectors, rows padded to a multiple of 8), unless empty, accumulates the rotations. The first sweep for each eigenvalue
+ * is shifted by the nearest not yet deflated value of `shifts` (the eigenvalues, unless empty), later ones by
  * Wilkinson's shift. The shifts only affect speed (and the deflation slack above), not correctness.
  */
-function qlColumns(v: Float64Array | undefined, d: Float64Array, e: Float64Array, n: number, shifts?: Float64Array): void {
+function qlColumns(v: Float64Array, d: Float64Array, e: Float64Array, n: number, shifts: Float64Array): void {
   e[n - 1] = 0;
   const cs = new Float64Array(n);
   const ss = new Float64Array(n);
@@ -338,7 +316,7 @@ function qlColumns(v: Float64Array | undefined, d: Float64Array, e: Float64Array
       let r = Math.hypot(g, 1);
       let shift = d[l] - e[l] / (g + (g >= 0 ? r : -r));
       let perfect = false;
-      if (shifts && iterations === 1) {
+      if (shifts.length > 0 && iterations === 1) {
         const k = nearest(shifts, taken, shift, false);
         if (k >= 0) {
           shift = shifts[k];
@@ -373,7 +351,7 @@ function qlColumns(v: Float64Array | undefined, d: Float64Array, e: Float64Array
         cs[i] = c;
         ss[i] = s;
       }
-      if (v && i + 1 < m) applyRotations(v, n, i + 1, m, cs, ss);
+      if (v.length > 0 && i + 1 < m) applyRotations(v, n, i + 1, m, cs, ss);
       if (deflated) continue;
       d[l] -= p;
       e[l] = g;
@@ -382,7 +360,7 @@ function qlColumns(v: Float64Array | undefined, d: Float64Array, e: Float64Array
       // eigenvalue; another whole sweep for that would cost as much as the first (backward error still ~1e-15).
       if (perfect && Math.abs(e[l]) <= PERFECT_SHIFT_SLACK * small) e[l] = 0;
     }
-    if (shifts) nearest(shifts, taken, d[l], true);
+    if (shifts.length > 0) nearest(shifts, taken, d[l], true);
   }
 }
 
@@ -403,11 +381,13 @@ function nearest(values: Float64Array, taken: Uint8Array, x: number, take: boole
 }
 /**
  * For each row of v: for i = m-1 down to l, (x_i, x_{i+1}) <- (c_i x_i - s_i x_{i+1}, s_i x_i + c_i x_{i+1}).
- * Eight rows at a time: independent carry chains hide the multiply latency and share the loads of c, s.
+ * Eight rows at a time (v has a multiple of 8 rows): independent carry chains hide the multiply latency and
+ * share the loads of c, s; with no remainder loop there is no rarely run path to deoptimise on (each n mod 8
+ * took its own, and the first calls ran mostly unoptimised).
  */
 function applyRotations(v: Float64Array, n: number, l: number, m: number, cs: Float64Array, ss: Float64Array): void {
-  let row = 0;
-  for (; row + 7 < n; row += 8) {
+  const rows = v.length / n;
+  for (let row = 0; row < rows; row += 8) {
     const r0 = row * n;
     const r1 = r0 + n;
     const r2 = r1 + n;
@@ -460,47 +440,5 @@ function applyRotations(v: Float64Array, n: number, l: number, m: number, cs: Fl
     v[r5 + l] = t5;
     v[r6 + l] = t6;
     v[r7 + l] = t7;
-  }
-  for (; row + 3 < n; row += 4) {
-    const r0 = row * n;
-    const r1 = r0 + n;
-    const r2 = r1 + n;
-    const r3 = r2 + n;
-    let t0 = v[r0 + m];
-    let t1 = v[r1 + m];
-    let t2 = v[r2 + m];
-    let t3 = v[r3 + m];
-    for (let i = m - 1; i >= l; i--) {
-      const c = cs[i];
-      const s = ss[i];
-      const x0 = v[r0 + i];
-      const x1 = v[r1 + i];
-      const x2 = v[r2 + i];
-      const x3 = v[r3 + i];
-      v[r0 + i + 1] = s * x0 + c * t0;
-      v[r1 + i + 1] = s * x1 + c * t1;
-      v[r2 + i + 1] = s * x2 + c * t2;
-      v[r3 + i + 1] = s * x3 + c * t3;
-      t0 = c * x0 - s * t0;
-      t1 = c * x1 - s * t1;
-      t2 = c * x2 - s * t2;
-      t3 = c * x3 - s * t3;
-    }
-    v[r0 + l] = t0;
-    v[r1 + l] = t1;
-    v[r2 + l] = t2;
-    v[r3 + l] = t3;
-  }
-  for (; row < n; row++) {
-    const r = row * n;
-    let t = v[r + m];
-    for (let i = m - 1; i >= l; i--) {
-      const c = cs[i];
-      const s = ss[i];
-      const x = v[r + i];
-      v[r + i + 1] = s * x + c * t;
-      t = c * x - s * t;
-    }
-    v[r + l] = t;
   }
 }
