@@ -62,6 +62,22 @@ test('the same command twice gives byte-identical model files', async () => {
   for (const f of files) assert.ok(readFileSync(join(base, 'a', f)).equals(readFileSync(join(base, 'b', f))), `${f} differs`);
 });
 
+test('one wasm thread or several: byte-identical model files and the same fidelity (HMF on the GRU fixture)', async () => {
+  const base = tempDir();
+  const gru = join(repoRoot, 'fixtures', 'sentiment-gru', 'model.json');
+  const reports: Report[] = [];
+  for (const threads of ['1', '2']) {
+    const r = await runHmf(['compress', gru, '-f', '4', '-o', join(base, threads), '--no-bench', '--json'], { env: { HMF_WASM_THREADS: threads } });
+    assert.equal(r.code, 0, r.stderr);
+    reports.push(JSON.parse(r.stdout) as Report);
+  }
+  assert.deepEqual(reports.map((r) => r.context.threads), [1, 2]);
+  assert.deepEqual(reports[0].fidelity, reports[1].fidelity);
+  const files = readdirSync(join(base, '1')).filter((f) => f !== 'report.json').sort();
+  assert.deepEqual(files, readdirSync(join(base, '2')).filter((f) => f !== 'report.json').sort());
+  for (const f of files) assert.ok(readFileSync(join(base, '1', f)).equals(readFileSync(join(base, '2', f))), `${f} differs`);
+});
+
 test('--no-bench skips latency; --report writes markdown; default output folder is beside the model', async () => {
   const dir = tempDir();
   const model = join(dir, 'mlp');
