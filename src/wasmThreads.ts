@@ -20,13 +20,101 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { Worker } from 'node:worker_threads';
+import { EventEmitter } from 'node:events';
+import type { TransferListItem, Worker } from 'node:worker_threads';
 
 /** The loader's variable name for its own source, which it hands to each pthread worker. */
 const FACTORY_PREFIX = 'var WasmBackendModuleThreadedSimd';
 /** The glue's bundled names for Node modules (rollup's require$$N), which its source refers to. */
 const FACTORY_PRELUDE =
   "var require$$0 = require('fs'), require$$1 = require('path'), require$$3 = require('perf_hooks'), require$$4 = require('os'), commonjsGlobal = globalThis;\n";
+
+type WorkerClass = new (path: string) => Worker;
+
+/**
+ * A pool worker that starts its thread only when it is first given a thread to run.
+ * The loader starts 8 workers and waits until each has loaded the module, though the
+ * pool uses threads - 1 of them: starting the other Node threads cost ~0.1 s of every
+ * start and ~0.25 CPU seconds. Until then it answers the "load" message itself and keeps
+ * it; on the first other message it starts the thread and sends both, in order (the
+ * thread runs the second once loaded, see LOAD_BEFORE_RUN, so nothing waits on this
+ * thread: the pool's creation blocks it), and drops the thread's own "loaded".
+ */
+class LazyWorker extends EventEmitter {
+  private real: Worker | null = null;
+  private load: { msg: unknown; transfer?: readonly TransferListItem[] } | null = null;
+  private referenced = true;
+  private dropLoaded = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly NodeWorker: WorkerClass,
+  ) {
+    super();
+  }
+
+  postMessage(msg: unknown, transfer?: readonly TransferListItem[]): void {
+    if (this.real) return this.real.postMessage(msg, transfer);
+    if (this.load === null && (msg as { cmd?: unknown } | null)?.cmd === 'load') {
+      this.load = { msg, transfer };
+      setImmediate(() => this.emit('message', { cmd: 'loaded' }));
+      return;
+    }
+    const w = new this.NodeWorker(this.path);
+    w.on('message', (m: { cmd?: unknown } | null) => {
+      if (this.dropLoaded && m?.cmd === 'loaded') this.dropLoaded = false;
+      else this.emit('message', m);
+    });
+    w.on('error', (e) => this.emit('error', e));
+    if (!this.referenced) w.unref();
+    this.real = w;
+    if (this.load) {
+      this.dropLoaded = true;
+      w.postMessage(this.load.msg, this.load.transfer);
+      this.load = null;
+    }
+    w.postMessage(msg, transfer);
+  }
+
+  ref(): void {
+    this.referenced = true;
+    this.real?.ref();
+  }
+
+  unref(): void {
+    this.referenced = false;
+    this.real?.unref();
+  }
+
+  terminate(): Promise<number> {
+    return this.real ? this.real.terminate() : Promise.resolve(0);
+  }
+}
+
+/**
+ * Appended to the pthread worker script (LazyWorker): messages that arrive while the
+ * module loads are handled once the worker has said "loaded".
+ */
+const LOAD_BEFORE_RUN = `
+;{
+  const handle = self.onmessage;
+  const post = self.postMessage;
+  let loading = false;
+  const waiting = [];
+  self.postMessage = (msg) => {
+    post(msg);
+    if (loading && msg && msg.cmd === 'loaded') {
+      loading = false;
+      for (const e of waiting.splice(0)) handle(e);
+    }
+  };
+  self.onmessage = (e) => {
+    if (loading) return void waiting.push(e);
+    if (e.data && e.data.cmd === 'load') loading = true;
+    handle(e);
+  };
+}
+`;
 
 /** The part of the emscripten module the release below needs. */
 interface PthreadModule {
@@ -62,8 +150,25 @@ export async function withWasmThreads<T>(threads: number, init: () => Promise<T>
     if (factoryPath === undefined) throw new Error('wasm threads: the pthread worker came before the module source');
     // The worker turns the module source it is sent (a Blob) into a URL and reads that file.
     const patch = `URL.createObjectURL = () => ${JSON.stringify(factoryPath)}; URL.revokeObjectURL = () => {};\n`;
-    return contentFile(dir, patch + text, '.cjs');
+    return contentFile(dir, patch + text + LOAD_BEFORE_RUN, '.cjs');
   };
+  // The glue sets the global Worker to worker_threads' and then starts its pool with it:
+  // it gets LazyWorker instead, backed by that class.
+  const workerDescriptor = Object.getOwnPropertyDescriptor(globalThis, 'Worker');
+  let NodeWorker: WorkerClass | undefined;
+  Object.defineProperty(globalThis, 'Worker', {
+    configurable: true,
+    get: () =>
+      class extends LazyWorker {
+        constructor(path: string) {
+          if (!NodeWorker) throw new Error('wasm threads: the loader did not set its Worker class');
+          super(path, NodeWorker);
+        }
+      },
+    set: (w: WorkerClass) => {
+      NodeWorker = w;
+    },
+  });
   const cpu = realCpus()[0];
   os.cpus = () => Array.from({ length: 2 * threads }, () => cpu);
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
@@ -76,6 +181,10 @@ export async function withWasmThreads<T>(threads: number, init: () => Promise<T>
     globalThis.Blob = RealBlob;
     URL.createObjectURL = realCreate;
     os.cpus = realCpus;
+    // As the glue leaves it: its own Worker global (a thread it starts later is a plain one).
+    if (workerDescriptor) Object.defineProperty(globalThis, 'Worker', workerDescriptor);
+    else if (NodeWorker) Object.defineProperty(globalThis, 'Worker', { configurable: true, writable: true, value: NodeWorker });
+    else delete (globalThis as { Worker?: unknown }).Worker;
   }
 }
 
