@@ -97,7 +97,7 @@ export function compressCommand(): Command {
       };
       if ((options.labelWeight ?? 0) > 0 && !options.finetune) throw new UsageError(`--label-weight ${flags.labelWeight}: only applies with --finetune data.json`);
       if (flags.report) await checkWritableFile('--report', flags.report);
-      const progress = startProgress(flags.quiet ?? false);
+      const progress = await startProgress(flags.quiet ?? false);
       options.onProgress = (m) => progress.update(m);
       try {
         const { report } = await compress(model, options);

@@ -31,7 +31,7 @@ export function evalCommand(): Command {
         backend: flags.backend === undefined ? undefined : parseChoice('--backend', flags.backend, ['tensorflow', 'wasm', 'cpu'] as const),
         command: ['hmf', ...process.argv.slice(2)].join(' '),
       };
-      const progress = startProgress(flags.quiet ?? false);
+      const progress = await startProgress(flags.quiet ?? false);
       options.onProgress = (m) => progress.update(m);
       try {
         const report = await evaluate(model, options);

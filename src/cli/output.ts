@@ -1,5 +1,4 @@
 import chalk, { Chalk } from 'chalk';
-import ora, { type Ora } from 'ora';
 import type { Style } from '../report/format.js';
 
 /** Colour only on a TTY and never with NO_COLOR set (DESIGN.md §4). */
@@ -15,9 +14,13 @@ export interface Progress {
   stop(): void;
 }
 
-export function startProgress(quiet: boolean): Progress {
-  if (quiet || !process.stderr.isTTY) return { update() {}, stop() {} };
-  const spinner: Ora = ora({ stream: process.stderr }).start();
+export async function startProgress(quiet: boolean): Promise<Progress> {
+  // A terminal of zero columns (a pty nobody sized, e.g. under `script`) made ora clear
+  // lines without end: no spinner there either.
+  if (quiet || !process.stderr.isTTY || !(process.stderr.columns > 0)) return { update() {}, stop() {} };
+  // Loaded only for a spinner: ora and its dependencies took ~40 ms of every start.
+  const { default: ora } = await import('ora');
+  const spinner = ora({ stream: process.stderr }).start();
   return {
     update(message) {
       spinner.text = message;

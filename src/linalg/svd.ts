@@ -1,5 +1,6 @@
 import { tf } from '../tf.js';
-import { Matrix as MlMatrix, SingularValueDecomposition } from 'ml-matrix';
+import { createRequire } from 'node:module';
+import type * as MlMatrixModule from 'ml-matrix';
 import { symmetricEigen } from './eig.js';
 import { frobenius, type Matrix } from './matrix.js';
 import { luBasis, orthonormalBasis } from './qr.js';
@@ -79,10 +80,16 @@ export const GRAM_MAX = 4096;
  */
 export const GRAM_EXTRA_ITERATIONS = 2;
 
+/** ml-matrix, loaded on first use (~35 ms, which a model of only large matrices never needs). */
+let mlMatrix: typeof MlMatrixModule | undefined;
+const requireModule = createRequire(import.meta.url);
+
 /** Full thin SVD with ml-matrix (Golub-Kahan); r = min(rows, cols). Slow beyond ~200x200. */
 export function exactSvd(a: Matrix): Svd {
   const r = Math.min(a.rows, a.cols);
   if (r === 0) return emptySvd(a);
+  mlMatrix ??= requireModule('ml-matrix') as typeof MlMatrixModule;
+  const { Matrix: MlMatrix, SingularValueDecomposition } = mlMatrix;
   const rows: Float32Array[] = [];
   for (let i = 0; i < a.rows; i++) rows.push(a.data.subarray(i * a.cols, (i + 1) * a.cols));
   const svd = new SingularValueDecomposition(new MlMatrix(rows), { autoTranspose: true });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/backend.js';
@@ -76,6 +77,16 @@ test('one wasm thread or several: byte-identical model files and the same fideli
   const files = readdirSync(join(base, '1')).filter((f) => f !== 'report.json').sort();
   assert.deepEqual(files, readdirSync(join(base, '2')).filter((f) => f !== 'report.json').sort());
   for (const f of files) assert.ok(readFileSync(join(base, '1', f)).equals(readFileSync(join(base, '2', f))), `${f} differs`);
+});
+
+test('on a terminal of zero columns (an unsized pty) the run ends normally, without a spinner', { skip: spawnSync('script', ['--version']).status !== 0 && 'needs util-linux script' }, () => {
+  const out = join(tempDir(), 'out');
+  const command = [process.execPath, join(repoRoot, 'bin', 'hmf.js'), 'compress', join(mlp, 'model.json'), '-o', out, '--no-bench'].map((a) => `'${a}'`).join(' ');
+  const r = spawnSync('script', ['-qc', command, '/dev/null'], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(r.signal, null, 'hmf did not end (killed by the timeout)');
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /backend wasm/);
+  assert.ok(existsSync(join(out, 'model.json')));
 });
 
 test('--no-bench skips latency; --report writes markdown; default output folder is beside the model', async () => {
