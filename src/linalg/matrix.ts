@@ -43,3 +43,16 @@ export function selectRows(m: Matrix, rows: ArrayLike<number>): Matrix {
   }
   return { rows: rows.length, cols: m.cols, data: out };
 }
+
+/** (M + M^T) / 2 in float64 for row-major float32 M (n x n). */
+export function symmetrized(m: Float32Array, n: number): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      const v = (m[i * n + j] + m[j * n + i]) / 2;
+      out[i * n + j] = v;
+      out[j * n + i] = v;
+    }
+  }
+  return out;
+}

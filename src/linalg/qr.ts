@@ -1,4 +1,5 @@
 import { tf } from '../tf.js';
+import { symmetrized } from './matrix.js';
 
 /**
  * Orthonormal basis of the columns of a tall matrix by Householder QR in float64.
@@ -275,17 +276,9 @@ function choleskyQr2(x: Float32Array, rows: number, cols: number): Float32Array 
 /** T^T T (cols x cols) on TF.js, symmetrised in float64. */
 function gramOf(t: tf.Tensor2D, cols: number): Float64Array {
   const out = tf.tidy(() => tf.matMul(tf.transpose(t), t));
-  const g32 = out.dataSync();
+  const g32 = out.dataSync() as Float32Array;
   out.dispose();
-  const g = new Float64Array(cols * cols);
-  for (let i = 0; i < cols; i++) {
-    for (let j = i; j < cols; j++) {
-      const v = (g32[i * cols + j] + g32[j * cols + i]) / 2;
-      g[i * cols + j] = v;
-      g[j * cols + i] = v;
-    }
-  }
-  return g;
+  return symmetrized(g32, cols);
 }
 
 /**

@@ -2,7 +2,7 @@ import { tf } from '../tf.js';
 import { createRequire } from 'node:module';
 import type * as MlMatrixModule from 'ml-matrix';
 import { symmetricEigen } from './eig.js';
-import { frobenius, type Matrix } from './matrix.js';
+import { frobenius, symmetrized, type Matrix } from './matrix.js';
 import { luBasis, orthonormalBasis } from './qr.js';
 import { gaussianArray } from './random.js';
 import { product, ScaledMatrix } from './scaled.js';
@@ -241,19 +241,6 @@ function productOf(m: Float32Array, rows: number, inner: number, x: Float32Array
 function transposed(m: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(rows * cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = m[i * cols + j];
-  return out;
-}
-
-/** (M + M^T) / 2 in float64 for row-major float32 M (n x n). */
-function symmetrized(m: Float32Array, n: number): Float64Array {
-  const out = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = i; j < n; j++) {
-      const v = (m[i * n + j] + m[j * n + i]) / 2;
-      out[i * n + j] = v;
-      out[j * n + i] = v;
-    }
-  }
   return out;
 }
 
