@@ -25,6 +25,8 @@ import type { TransferListItem, Worker } from 'node:worker_threads';
 
 /** The loader's variable name for its own source, which it hands to each pthread worker. */
 const FACTORY_PREFIX = 'var WasmBackendModuleThreadedSimd';
+/** How the loader's pthread worker script begins. */
+const WORKER_PREFIX = '"use strict";var Module={};';
 /** The glue's bundled names for Node modules (rollup's require$$N), which its source refers to. */
 const FACTORY_PRELUDE =
   "var require$$0 = require('fs'), require$$1 = require('path'), require$$3 = require('perf_hooks'), require$$4 = require('os'), commonjsGlobal = globalThis;\n";
@@ -139,7 +141,8 @@ export async function withWasmThreads<T>(threads: number, init: () => Promise<T>
     constructor(parts: ConstructorParameters<typeof Blob>[0] = [], options?: ConstructorParameters<typeof Blob>[1]) {
       super(parts, options);
       const text = parts.map((p) => (typeof p === 'string' ? p : '')).join('');
-      texts.set(this, text);
+      // Only the loader's two Blobs: any other made meanwhile (an app's own) is left alone.
+      if (text.startsWith(FACTORY_PREFIX) || text.startsWith(WORKER_PREFIX)) texts.set(this, text);
       if (text.startsWith(FACTORY_PREFIX)) factoryPath = contentFile(dir, FACTORY_PRELUDE + text, '.js');
     }
   };
