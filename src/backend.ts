@@ -52,11 +52,40 @@ export function wantedWasmThreads(): number {
   return Number.isInteger(n) && n >= 1 ? Math.min(n, MAX_WASM_THREADS) : 1;
 }
 
+/**
+ * Threads latency is timed on: HMF_LATENCY_THREADS when set, else 1 (stock TF.js's wasm in
+ * Node, and in browsers that are not cross-origin isolated); at most the backend's own.
+ */
+export function latencyThreads(): number {
+  const raw = process.env.HMF_LATENCY_THREADS;
+  const n = raw === undefined || raw === '' ? 1 : Number(raw);
+  return Number.isInteger(n) && n >= 1 ? n : 1;
+}
+
+/**
+ * Lowers the wasm backend's XNNPACK pool to `threads` from here on (never raises it; other
+ * backends are left as they are) and returns the count in use. Many small ops run faster
+ * on one thread, where waking the pool costs more than it saves (a fine-tuning step:
+ * char-lstm 510 -> 456 ms, sentiment-gru 272 -> 213 ms, sentiment-mlp 19.0 -> 14.2 ms),
+ * and stock TF.js runs wasm on one thread in Node and in browsers that are not
+ * cross-origin isolated, so latency is timed so. The replaced pool is not freed
+ * (the build exports no way to): its idle thread stays until the process ends.
+ */
+export function limitBackendThreads(threads: number): number {
+  const current = backendThreads();
+  const tfjs = wasmApi();
+  if (tfjs?.initWithThreadsCount && threads >= 1 && threads < current) tfjs.initWithThreadsCount(threads);
+  return backendThreads();
+}
+
+function wasmApi(): { getThreadsCount?: () => number; initWithThreadsCount?: (n: number) => void } | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  return (tf.backend() as unknown as { wasm?: { tfjs?: { getThreadsCount?: () => number; initWithThreadsCount?: (n: number) => void } } }).wasm?.tfjs;
+}
+
 /** Threads the active wasm backend computes on (1 for other backends or the plain build). */
 export function backendThreads(): number {
-  if (tf.getBackend() !== 'wasm') return 1;
-  const tfjs = (tf.backend() as unknown as { wasm?: { tfjs?: { getThreadsCount?: () => number } } }).wasm?.tfjs;
-  return tfjs?.getThreadsCount?.() ?? 1;
+  return wasmApi()?.getThreadsCount?.() ?? 1;
 }
 
 /** The wasm backend, threaded when more than one thread is wanted and that works, else the plain SIMD build. */

@@ -1,5 +1,5 @@
 import { tf } from './tf.js';
-import { backendThreads, initBackend, type BackendName } from './backend.js';
+import { initBackend, latencyThreads, limitBackendThreads, type BackendName } from './backend.js';
 import { UsageError } from './errors.js';
 import { readModel, type ModelFile } from './io/index.js';
 import { compareLatency, type BatchLatency } from './measure/latency.js';
@@ -40,6 +40,7 @@ async function load(path: string): Promise<{ file: ModelFile; runnable: Runnable
 /** Latency of a model (median, p10/p90 after warm-up), or of two models A/B interleaved (`hmf bench`). */
 export async function bench(modelPath: string, options: BenchOptions = {}): Promise<BenchReport> {
   const backend = await initBackend(options.backend);
+  const threads = limitBackendThreads(latencyThreads());
   const runs = options.runs ?? 30;
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs: expected a positive integer, found ${runs}`);
   for (const b of options.batches ?? []) {
@@ -58,7 +59,7 @@ export async function bench(modelPath: string, options: BenchOptions = {}): Prom
       results.push(compareLatency(a.runnable, b.runnable, inputs, batch, { runs }));
       tf.dispose(inputs);
     }
-    return { model: a.file.path, vs: options.vs ? b.file.path : null, backend, threads: backendThreads(), runs, batches: results };
+    return { model: a.file.path, vs: options.vs ? b.file.path : null, backend, threads, runs, batches: results };
   } finally {
     a.runnable.dispose();
     if (b !== a) b.runnable.dispose();

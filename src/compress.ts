@@ -1,7 +1,7 @@
 import { tf } from './tf.js';
 import { cpus } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { backendThreads, initBackend, type BackendName } from './backend.js';
+import { backendThreads, initBackend, latencyThreads, limitBackendThreads, type BackendName } from './backend.js';
 import { QualityGateError, TargetUnreachableError, UsageError } from './errors.js';
 import { checkOutDir, encodeModel, gzipSizes, readModelAndBytes, writeFiles, type ByteSizes, type ModelFile, type Weight } from './io/index.js';
 import { compareOutputs, type OutputFidelity } from './measure/fidelity.js';
@@ -137,7 +137,9 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   const rewritten = await phase('rewrite', () => adapter.rewrite(executed.rewrites));
   let compressed = rewritten.model;
   let finetuned: FinetuneSummary | null = null;
+  const threads = backendThreads();
   if (opts.finetune) {
+    limitBackendThreads(1); // a training step is many small ops: faster on one thread (see limitBackendThreads)
     const masked = executed.rewrites.filter((r) => r.result.kind === 'prune').map((r) => r.target.weight);
     const tuned = await phase('finetune', () =>
       finetuneModel(model, compressed, { data: opts.finetune!, epochs: opts.epochs, learningRate: opts.learningRate, labelWeight: opts.labelWeight, seed: opts.seed, masked, onProgress: progress }),
@@ -188,7 +190,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
     ...(finetuned ? { finetune: finetuned } : {}),
     context: {
       backend,
-      threads: backendThreads(),
+      threads,
       tfjsVersion: tf.version.tfjs,
       node: process.version,
       cpu: `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}`,
@@ -261,6 +263,7 @@ async function measure(
     const fidelity = compareOutputs(original, smaller, batches);
     tf.dispose(batches.flat());
     if (!opts.bench) return { fidelity, probes, latency: null };
+    const timedThreads = limitBackendThreads(latencyThreads());
     const latency: BatchLatency[] = [];
     const skipped: string[] = [];
     for (const batch of fixedBatch ? [fixedBatch] : LATENCY_BATCHES) {
@@ -276,7 +279,7 @@ async function measure(
       latency.push(compareLatency(original, smaller, inputs, batch, { runs: opts.runs, maxSeconds: MAX_BATCH_SECONDS }));
       tf.dispose(inputs);
     }
-    return { fidelity, probes, latency: { runs: opts.runs, batches: latency, skipped } };
+    return { fidelity, probes, latency: { runs: opts.runs, threads: timedThreads, batches: latency, skipped } };
   } finally {
     original.dispose();
     smaller.dispose();

@@ -45,7 +45,7 @@ export function renderMarkdown(report: Report): string {
       );
     }
     for (const note of report.latency.skipped) lines.push('', note);
-    lines.push('', `Up to ${report.latency.runs} timed runs per model and batch (${report.latency.batches.map((b) => b.runs).join(', ')} made, capped at 30 s a batch), A/B interleaved after warm-up.`);
+    lines.push('', `Up to ${report.latency.runs} timed runs per model and batch (${report.latency.batches.map((b) => b.runs).join(', ')} made, capped at 30 s a batch), A/B interleaved after warm-up, on ${threadsText(report.latency.threads)}.`);
   } else {
     lines.push('Not measured (`--no-bench`).');
   }

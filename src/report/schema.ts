@@ -80,7 +80,8 @@ export interface Report {
     macs: { before: number; after: number };
   };
   /** `skipped`: batch sizes not timed because they would take too long, and why. */
-  latency: { runs: number; batches: BatchLatency[]; skipped: string[] } | null;
+  /** `threads`: what the backend timed on (see latencyThreads in src/backend.ts). */
+  latency: { runs: number; threads: number; batches: BatchLatency[]; skipped: string[] } | null;
   /** `source` 'calibration': the probes are the examples of the --calibration data file. */
   fidelity: { probes: number; source: 'generated' | 'calibration'; outputs: OutputFidelity[] };
   /** --calibration: the data file and what it was used for. */

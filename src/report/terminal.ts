@@ -41,15 +41,16 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
   out.push(`bytes raw        ${formatBytes(t.bytes.before.raw)} -> ${formatBytes(t.bytes.after.raw)}  (${formatFactor(t.bytes.factorRaw)})`);
   const estimated = t.bytes.before.gzipEstimated || t.bytes.after.gzipEstimated ? style.dim(' (estimated from a 1/8 sample)') : '';
   out.push(`bytes gzip       ${formatBytes(t.bytes.before.gzip)} -> ${formatBytes(t.bytes.after.gzip)}  (${formatFactor(t.bytes.factorGzip)})${estimated}`);
-  if (report.latency) {
-    for (const b of report.latency.batches) {
+  const latency = report.latency;
+  if (latency) {
+    for (const b of latency.batches) {
       const speed = b.speedup >= 1 ? style.good(formatFactor(b.speedup)) : style.bad(formatFactor(b.speedup));
       out.push(
         `latency batch ${String(b.batch).padEnd(3)} ${formatMs(b.original.medianMs)} -> ${formatMs(b.compressed.medianMs)}  (speedup ${speed})` +
-          style.dim(`  p10-p90 ${formatMs(b.original.p10Ms)}-${formatMs(b.original.p90Ms)} vs ${formatMs(b.compressed.p10Ms)}-${formatMs(b.compressed.p90Ms)}, ${b.runs} runs`),
+          style.dim(`  p10-p90 ${formatMs(b.original.p10Ms)}-${formatMs(b.original.p90Ms)} vs ${formatMs(b.compressed.p10Ms)}-${formatMs(b.compressed.p90Ms)}, ${b.runs} runs, ${threadsText(latency.threads)}`),
       );
     }
-    for (const note of report.latency.skipped) out.push(style.dim(`latency          ${note}`));
+    for (const note of latency.skipped) out.push(style.dim(`latency          ${note}`));
   } else {
     out.push(style.dim('latency          not measured (--no-bench)'));
   }
