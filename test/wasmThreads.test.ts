@@ -14,28 +14,45 @@ import { repoRoot, tempDir } from './helpers.js';
 const script = `
 import { tf } from ${JSON.stringify(join(repoRoot, 'dist/src/tf.js'))};
 import { createHash } from 'node:crypto';
-import { backendThreads, initBackend } from ${JSON.stringify(join(repoRoot, 'dist/src/backend.js'))};
+import { backendThreads, initBackend, limitBackendThreads } from ${JSON.stringify(join(repoRoot, 'dist/src/backend.js'))};
 import { gaussianArray } from ${JSON.stringify(join(repoRoot, 'dist/src/linalg/random.js'))};
 await initBackend('wasm');
-const h = createHash('sha256');
-const add = (t) => { h.update(new Uint8Array(t.dataSync().buffer)); t.dispose(); };
-const a = tf.tensor2d(gaussianArray(301 * 517, 1), [301, 517]);
-const b = tf.tensor2d(gaussianArray(517 * 263, 2), [517, 263]);
-add(tf.matMul(a, b));
-const img = tf.tensor4d(gaussianArray(2 * 33 * 33 * 8, 3), [2, 33, 33, 8]);
-const filt = tf.tensor4d(gaussianArray(3 * 3 * 8 * 16, 4), [3, 3, 8, 16]);
-add(tf.conv2d(img, filt, 1, 'same'));
-const lstm = tf.layers.lstm({ units: 64, returnSequences: true, kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }), recurrentInitializer: tf.initializers.glorotUniform({ seed: 7 }) });
-add(lstm.apply(tf.tensor3d(gaussianArray(4 * 12 * 32, 5), [4, 12, 32])));
-console.log(JSON.stringify({ threads: backendThreads(), digest: h.digest('hex') }));
+const digest = () => {
+  const h = createHash('sha256');
+  const add = (t) => { h.update(new Uint8Array(t.dataSync().buffer)); t.dispose(); };
+  const a = tf.tensor2d(gaussianArray(301 * 517, 1), [301, 517]);
+  const b = tf.tensor2d(gaussianArray(517 * 263, 2), [517, 263]);
+  add(tf.matMul(a, b));
+  const img = tf.tensor4d(gaussianArray(2 * 33 * 33 * 8, 3), [2, 33, 33, 8]);
+  const filt = tf.tensor4d(gaussianArray(3 * 3 * 8 * 16, 4), [3, 3, 8, 16]);
+  add(tf.conv2d(img, filt, 1, 'same'));
+  const lstm = tf.layers.lstm({ units: 64, returnSequences: true, kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }), recurrentInitializer: tf.initializers.glorotUniform({ seed: 7 }) });
+  add(lstm.apply(tf.tensor3d(gaussianArray(4 * 12 * 32, 5), [4, 12, 32])));
+  tf.dispose([a, b, img, filt]);
+  return h.digest('hex');
+};
+const threads = backendThreads();
+const first = digest();
+// Lowered to one thread for the rest of the process (as before fine-tuning and latency).
+const limited = limitBackendThreads(1);
+console.log(JSON.stringify({ threads, digest: first, limited, limitedDigest: digest(), raised: limitBackendThreads(4) }));
 `;
 
-function run(env: Record<string, string>): { threads: number; digest: string; stderr: string } {
+interface Probe {
+  threads: number;
+  digest: string;
+  limited: number;
+  limitedDigest: string;
+  raised: number;
+  stderr: string;
+}
+
+function run(env: Record<string, string>): Probe {
   // --input-type=module -e resolves packages from the working directory (the repository).
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.signal, null, `the process did not end by itself (${r.signal}); stderr: ${r.stderr}`);
   assert.equal(r.status, 0, r.stderr);
-  return { ...(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { threads: number; digest: string }), stderr: r.stderr };
+  return { ...(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Omit<Probe, 'stderr'>), stderr: r.stderr };
 }
 
 describe('threaded wasm backend', () => {
@@ -46,6 +63,11 @@ describe('threaded wasm backend', () => {
     assert.equal(one.threads, 1);
     assert.equal(two.digest, one.digest, 'matMul, conv2d and an LSTM must not depend on the thread count');
     assert.equal(two.stderr, '');
+    // limitBackendThreads lowers the pool (never raises it), and results stay the same.
+    assert.equal(two.limited, 1);
+    assert.equal(two.raised, 1);
+    assert.equal(two.limitedDigest, two.digest);
+    assert.equal(one.limited, 1);
   });
 
   it('falls back to one thread when the threaded build cannot start (its files cannot be written)', () => {
