@@ -39,7 +39,7 @@ export async function initBackend(preferred?: BackendName): Promise<BackendName>
   throw new UsageError(`--backend: no usable TF.js backend (${failures.join('; ')})`);
 }
 
-/** Largest XNNPACK pool the wasm backend is given (its own cap). */
+/** Largest XNNPACK pool hmf asks for (the build allows 8; scaling was measured on 2 cores only). */
 const MAX_WASM_THREADS = 4;
 
 /**

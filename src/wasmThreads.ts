@@ -5,12 +5,13 @@
  * its pthread worker script and its own source to the workers as Blob URLs, which
  * Node's worker_threads cannot start or read. Its glue does handle Node otherwise.
  *
- * enableWasmThreads() bridges exactly those gaps, for the duration of one
+ * withWasmThreads() bridges exactly those gaps, for the duration of one
  * `tf.setBackend('wasm')`: the two Blobs the loader makes are written to files (named by
- * their content, in the temp folder) and their Blob URLs replaced by those paths; and
- * since the pool size comes from navigator.hardwareConcurrency / 2 (os.cpus() in Node,
- * halved for hyper-threading), os.cpus() reports twice the wanted thread count meanwhile.
- * Everything patched is restored before it returns.
+ * their content, in the temp folder) and their Blob URLs replaced by those paths; since
+ * the pool size comes from navigator.hardwareConcurrency / 2 (os.cpus() in Node, halved
+ * for hyper-threading), os.cpus() reports twice the wanted thread count meanwhile; and
+ * the workers the loader pre-starts are LazyWorkers. Everything patched is restored
+ * before it returns.
  *
  * Results do not depend on the thread count: XNNPACK splits products and convolutions
  * by output tiles, each output is accumulated by one thread in the same order (tests).
@@ -193,8 +194,8 @@ export async function withWasmThreads<T>(threads: number, init: () => Promise<T>
 
 /**
  * After the threaded backend is up: lets the process exit while its pool threads idle
- * (emscripten keeps a worker running a pthread referenced), and ends the spare workers
- * the loader pre-starts (8, where the pool uses threads - 1).
+ * (emscripten keeps a worker running a pthread referenced), and drops the spare workers
+ * the loader pre-starts (8, where the pool uses threads - 1; LazyWorkers never started).
  */
 export function releaseWasmWorkers(module: unknown): void {
   const pthread = (module as PthreadModule).PThread;
