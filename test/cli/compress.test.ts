@@ -90,6 +90,17 @@ test('on a terminal of zero columns (an unsized pty) the run ends normally, with
   assert.ok(existsSync(join(out, 'model.json')));
 });
 
+test('HMF_LATENCY_THREADS times latency on more threads, and the reports say so', async () => {
+  const out = join(tempDir(), 'out');
+  const r = await runHmf(['compress', join(mlp, 'model.json'), '-o', out, '--runs', '2', '--report', join(out, '..', 'r.md')], { env: { HMF_LATENCY_THREADS: '2' } });
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
+  const expected = Math.min(2, report.context.threads);
+  assert.equal(report.latency?.threads, expected);
+  assert.match(r.stdout, new RegExp(`2 runs, ${expected} threads?`));
+  assert.match(readFileSync(join(out, '..', 'r.md'), 'utf8'), new RegExp(`on ${expected} threads?\\.`));
+});
+
 test('--no-bench skips latency; --report writes markdown; default output folder is beside the model', async () => {
   const dir = tempDir();
   const model = join(dir, 'mlp');
