@@ -107,8 +107,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   const opts = resolveOptions(modelPath, options);
   const progress = options.onProgress ?? (() => {});
   await checkOutDir(opts.out, opts.force);
-  // The backend starts while the model is read (no TF.js there): the threaded wasm build's
-  // start is mostly waiting for its worker threads to load.
+  // The backend starts while the model is read (no TF.js there).
   const backendReady = initBackend(options.backend);
   backendReady.catch(() => {}); // awaited after the read; a failure must not be an unhandled rejection first
   const phases: Record<string, number> = {};

@@ -1,5 +1,5 @@
 import { tf } from '../tf.js';
-import { symmetrized } from './matrix.js';
+import { columnGram } from './scaled.js';
 
 /**
  * Orthonormal basis of the columns of a tall matrix by Householder QR in float64.
@@ -255,13 +255,13 @@ function choleskyQr2(x: Float32Array, rows: number, cols: number): Float32Array 
     let q = tf.tensor2d(x, [rows, cols]);
     held.push(q);
     for (let pass = 0; pass < 2; pass++) {
-      const rInv = choleskyInverse(gramOf(q, cols), cols);
+      const rInv = choleskyInverse(columnGram(q), cols);
       if (!rInv) return null;
       const prev = q;
       q = tf.tidy(() => tf.matMul(prev, tf.tensor2d(rInv, [cols, cols])));
       held.push(q);
     }
-    const g = gramOf(q, cols);
+    const g = columnGram(q);
     for (let i = 0; i < cols; i++) {
       for (let j = 0; j < cols; j++) {
         if (!(Math.abs(g[i * cols + j] - (i === j ? 1 : 0)) <= ORTHONORMALITY_TOLERANCE)) return null;
@@ -271,14 +271,6 @@ function choleskyQr2(x: Float32Array, rows: number, cols: number): Float32Array 
   } finally {
     tf.dispose(held);
   }
-}
-
-/** T^T T (cols x cols) on TF.js, symmetrised in float64. */
-function gramOf(t: tf.Tensor2D, cols: number): Float64Array {
-  const out = tf.tidy(() => tf.matMul(tf.transpose(t), t));
-  const g32 = out.dataSync() as Float32Array;
-  out.dispose();
-  return symmetrized(g32, cols);
 }
 
 /**

@@ -5,7 +5,7 @@ import { symmetricEigen } from './eig.js';
 import { frobenius, symmetrized, type Matrix } from './matrix.js';
 import { luBasis, orthonormalBasis } from './qr.js';
 import { gaussianArray } from './random.js';
-import { product, ScaledMatrix } from './scaled.js';
+import { columnGram, product, ScaledMatrix } from './scaled.js';
 
 /** Thin SVD A ~ U diag(s) V^T. */
 export interface Svd {
@@ -70,7 +70,7 @@ export const EXACT_MAX_WORK = 128 ** 3;
  */
 export const FULL_SPACE_MAX = 256;
 /**
- * Largest small side whose Gram (n x n float32, on both threads' wasm heaps) the
+ * Largest small side whose Gram (n x n float32, on the backend) the
  * randomized SVD may form instead of sketching A itself (see sketchSvd).
  */
 export const GRAM_MAX = 4096;
@@ -205,18 +205,18 @@ function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: numb
     }
     // Rayleigh-Ritz: the eigenvectors E of B B^T (B = Q^T W, l x l) rotate Q into U = Q E;
     // V = W^T U diag(1/s). With G at hand, B B^T = Q^T (G Q) costs n^2 l instead of N n l + N l^2.
-    let e: Float32Array;
-    let vProjected: Float32Array; // N x l, = W^T Q E
-    if (g) {
-      e = Float32Array.from(symmetricEigen(symmetrized(productOf(transposed(q32, n, l), l, n, product(g, q32, n, l), l), l), l).vectors);
-      vProjected = mulWt(productOf(q32, n, l, e, l));
-    } else {
-      const bt = mulWt(q32); // N x l, = B^T
-      e = Float32Array.from(symmetricEigen(gram(bt, bigN, l), l).vectors);
-      vProjected = productOf(bt, bigN, l, e, l);
+    let bt: Float32Array | null = null; // N x l, = B^T
+    let bbt: Float64Array;
+    if (g) bbt = symmetrized(productOf(transposed(q32, n, l), l, n, product(g, q32, n, l), l), l);
+    else {
+      bt = mulWt(q32);
+      bbt = gram(bt, bigN, l);
     }
+    const e = Float32Array.from(symmetricEigen(bbt, l).vectors);
+    const qe = productOf(q32, n, l, e, l); // n x l = Q E
+    const vProjected = bt ? productOf(bt, bigN, l, e, l) : mulWt(qe); // N x l, = W^T Q E
     const { s, vw, order } = normalizedColumns(vProjected, bigN, l);
-    const uw = permuteColumns(productOf(q32, n, l, e, l), n, l, order); // n x l = Q E
+    const uw = permuteColumns(qe, n, l, order);
     for (let i = 0; i < l; i++) s[i] /= scale;
     return tall
       ? { u: { rows: a.rows, cols: l, data: vw }, s, v: { rows: a.cols, cols: l, data: uw } }
@@ -244,20 +244,14 @@ function transposed(m: Float32Array, rows: number, cols: number): Float32Array {
   return out;
 }
 
-/**
- * X^T X for row-major float32 X (rows x cols), through TF.js, symmetrised in float64.
- * A float64 Gram in JavaScript took 2.7 s for 10000x315 (vs ~0.15 s here); its extra
- * precision is lost anyway, since the power iterations already limit resolution to
- * about sqrt(eps32) * s_1.
- */
+/** X^T X (see columnGram) for row-major float32 X (rows x cols). */
 function gram(x: Float32Array, rows: number, cols: number): Float64Array {
-  const out = tf.tidy(() => {
-    const t = tf.tensor2d(x, [rows, cols]);
-    return tf.matMul(tf.transpose(t), t);
-  });
-  const g32 = out.dataSync() as Float32Array;
-  out.dispose();
-  return symmetrized(g32, cols);
+  const t = tf.tensor2d(x, [rows, cols]);
+  try {
+    return columnGram(t);
+  } finally {
+    t.dispose();
+  }
 }
 
 /**
