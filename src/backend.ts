@@ -16,6 +16,9 @@ let active: BackendName | undefined;
  * Returns the name of the backend in use. Safe to call more than once.
  */
 export async function initBackend(preferred?: BackendName): Promise<BackendName> {
+  // Bad thread settings fail here, before any work (and not inside the loop, which would take them for a backend failure).
+  wantedWasmThreads();
+  latencyThreads();
   const order: BackendName[] = preferred ? [preferred] : ['tensorflow', 'wasm', 'cpu'];
   const failures: string[] = [];
   for (const name of order) {
@@ -44,12 +47,10 @@ const MAX_WASM_THREADS = 4;
 
 /**
  * Threads for the wasm backend: HMF_WASM_THREADS when set (1 = the single-threaded
- * build), else one per core up to MAX_WASM_THREADS.
+ * build), else one per core, at most MAX_WASM_THREADS either way.
  */
 export function wantedWasmThreads(): number {
-  const raw = process.env.HMF_WASM_THREADS;
-  const n = raw === undefined || raw === '' ? availableParallelism() : Number(raw);
-  return Number.isInteger(n) && n >= 1 ? Math.min(n, MAX_WASM_THREADS) : 1;
+  return Math.min(threadsFromEnv('HMF_WASM_THREADS') ?? availableParallelism(), MAX_WASM_THREADS);
 }
 
 /**
@@ -57,9 +58,16 @@ export function wantedWasmThreads(): number {
  * Node, and in browsers that are not cross-origin isolated); at most the backend's own.
  */
 export function latencyThreads(): number {
-  const raw = process.env.HMF_LATENCY_THREADS;
-  const n = raw === undefined || raw === '' ? 1 : Number(raw);
-  return Number.isInteger(n) && n >= 1 ? n : 1;
+  return threadsFromEnv('HMF_LATENCY_THREADS') ?? 1;
+}
+
+/** A positive integer from environment variable `name`; undefined when unset or empty; UsageError otherwise. */
+function threadsFromEnv(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name}: expected a positive integer (a thread count), found "${raw}"`);
+  return n;
 }
 
 /**
@@ -78,9 +86,15 @@ export function limitBackendThreads(threads: number): number {
   return backendThreads();
 }
 
-function wasmApi(): { getThreadsCount?: () => number; initWithThreadsCount?: (n: number) => void } | undefined {
+/** The part of tfjs-backend-wasm's module API used here (threads). */
+interface WasmApi {
+  getThreadsCount?: () => number;
+  initWithThreadsCount?: (n: number) => void;
+}
+
+function wasmApi(): WasmApi | undefined {
   if (tf.getBackend() !== 'wasm') return undefined;
-  return (tf.backend() as unknown as { wasm?: { tfjs?: { getThreadsCount?: () => number; initWithThreadsCount?: (n: number) => void } } }).wasm?.tfjs;
+  return (tf.backend() as unknown as { wasm?: { tfjs?: WasmApi } }).wasm?.tfjs;
 }
 
 /** Threads the active wasm backend computes on (1 for other backends or the plain build). */

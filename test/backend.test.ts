@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import { latencyThreads, wantedWasmThreads } from '../src/backend.js';
+import { UsageError } from '../src/errors.js';
 
 function withEnv(name: string, value: string | undefined, run: () => void): void {
   const saved = process.env[name];
@@ -15,16 +16,16 @@ function withEnv(name: string, value: string | undefined, run: () => void): void
   }
 }
 
-test('wantedWasmThreads: one per core up to 4 by default; HMF_WASM_THREADS sets it; nonsense means 1', () => {
+test('wantedWasmThreads: one per core up to 4 by default; HMF_WASM_THREADS sets it; nonsense is a usage error naming it', () => {
   withEnv('HMF_WASM_THREADS', undefined, () => assert.equal(wantedWasmThreads(), Math.min(availableParallelism(), 4)));
   withEnv('HMF_WASM_THREADS', '1', () => assert.equal(wantedWasmThreads(), 1));
   withEnv('HMF_WASM_THREADS', '3', () => assert.equal(wantedWasmThreads(), 3));
   withEnv('HMF_WASM_THREADS', '16', () => assert.equal(wantedWasmThreads(), 4));
-  for (const bad of ['0', '-2', '1.5', 'two']) withEnv('HMF_WASM_THREADS', bad, () => assert.equal(wantedWasmThreads(), 1, bad));
+  for (const bad of ['0', '-2', '1.5', 'two']) withEnv('HMF_WASM_THREADS', bad, () => assert.throws(() => wantedWasmThreads(), (e: unknown) => e instanceof UsageError && e.message.includes('HMF_WASM_THREADS') && e.message.includes(bad)));
 });
 
-test('latencyThreads: 1 by default (as stock TF.js runs wasm); HMF_LATENCY_THREADS sets it; nonsense means 1', () => {
+test('latencyThreads: 1 by default (as stock TF.js runs wasm); HMF_LATENCY_THREADS sets it; nonsense is a usage error naming it', () => {
   withEnv('HMF_LATENCY_THREADS', undefined, () => assert.equal(latencyThreads(), 1));
   withEnv('HMF_LATENCY_THREADS', '2', () => assert.equal(latencyThreads(), 2));
-  for (const bad of ['0', 'x', '2.5']) withEnv('HMF_LATENCY_THREADS', bad, () => assert.equal(latencyThreads(), 1, bad));
+  for (const bad of ['0', 'x', '2.5']) withEnv('HMF_LATENCY_THREADS', bad, () => assert.throws(() => latencyThreads(), (e: unknown) => e instanceof UsageError && e.message.includes('HMF_LATENCY_THREADS') && e.message.includes(bad)));
 });

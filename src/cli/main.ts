@@ -6,6 +6,13 @@ import { compressCommand } from './commandCompress.js';
 import { inspectCommand } from './commandInspect.js';
 import { evalCommand } from './commandEval.js';
 
+const ENVIRONMENT_HELP = `
+Environment:
+  HMF_WASM_THREADS=n     threads of the wasm backend (default: one per core, at most 4;
+                         1 = the single-threaded build)
+  HMF_LATENCY_THREADS=n  threads latency is timed on (default: 1, as stock TF.js runs
+                         wasm in Node and in browsers that are not cross-origin isolated)`;
+
 /** Builds the `hmf` program; the only module (with its commands) that knows commander. */
 export function program(): Command {
   const p = new Command('hmf')
@@ -13,10 +20,11 @@ export function program(): Command {
     .version(TOOL_VERSION)
     .option('--verbose', 'print stack traces of errors')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', ENVIRONMENT_HELP)
     .exitOverride()
     .configureOutput({ outputError: () => {} });
   for (const c of [compressCommand(), inspectCommand(), benchCommand(), evalCommand()]) {
-    c.exitOverride().configureOutput({ outputError: () => {} }).option('--verbose', 'print stack traces of errors');
+    c.exitOverride().configureOutput({ outputError: () => {} }).option('--verbose', 'print stack traces of errors').addHelpText('after', ENVIRONMENT_HELP);
     p.addCommand(c);
   }
   return p;

@@ -101,6 +101,21 @@ test('HMF_LATENCY_THREADS times latency on more threads, and the reports say so'
   assert.match(readFileSync(join(out, '..', 'r.md'), 'utf8'), new RegExp(`on ${expected} threads?\\.`));
 });
 
+test('a bad HMF_WASM_THREADS or HMF_LATENCY_THREADS: exit 2 naming the variable, nothing written; --help lists both', async () => {
+  const base = tempDir();
+  for (const [name, value] of [['HMF_WASM_THREADS', 'two'], ['HMF_LATENCY_THREADS', '0']]) {
+    const out = join(base, name);
+    const r = await runHmf(['compress', join(mlp, 'model.json'), '-o', out, '--no-bench'], { env: { [name]: value } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`${name}: expected a positive integer.*"${value}"`));
+    assert.ok(!existsSync(out), 'no output folder');
+  }
+  const help = await runHmf(['compress', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /HMF_WASM_THREADS=n/);
+  assert.match(help.stdout, /HMF_LATENCY_THREADS=n/);
+});
+
 test('--no-bench skips latency; --report writes markdown; default output folder is beside the model', async () => {
   const dir = tempDir();
   const model = join(dir, 'mlp');
