@@ -3,7 +3,7 @@ import { cpus } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { backendThreads, initBackend, latencyThreads, limitBackendThreads, type BackendName } from './backend.js';
 import { QualityGateError, TargetUnreachableError, UsageError } from './errors.js';
-import { checkOutDir, encodeModel, gzipSizes, readModelAndBytes, writeFiles, type ByteSizes, type ModelFile, type Weight } from './io/index.js';
+import { checkedArtifacts, checkOutDir, encodeModel, filesArtifacts, gzipSizes, readModelAndBytes, writeFiles, type ByteSizes, type ModelFile, type Weight } from './io/index.js';
 import { compareOutputs, type OutputFidelity } from './measure/fidelity.js';
 import { compareLatency, MIN_RUNS, type BatchLatency } from './measure/latency.js';
 import { formatMs } from './report/format.js';
@@ -121,7 +121,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   };
 
   progress(`reading ${modelPath}`);
-  const { model, bytes: sizeBefore } = await phase('read', () => readModelAndBytes(modelPath));
+  const { model, bytes: sizeBefore, checked } = await phase('read', () => readModelAndBytes(modelPath));
   const backend = await backendReady;
   if (opts.finetune && model.format === 'graph-model') {
     throw new UsageError(`--finetune: ${model.path} is a graph model; fine-tuning needs a layers model (graph models have no trainable layers in TF.js)`);
@@ -157,7 +157,9 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   progress('measuring fidelity');
   // gzip runs on libuv's thread pool, beside the measurement on the main thread.
   const sizes = Promise.all([sizeBefore, sizeOf(files)]);
-  const measured = await phase('measure', () => measure(adapter, model, compressed, opts, progress, calibration?.dataset));
+  // Both models reach TF.js from their bytes as stored (the compressed one's as it is written, quantization included).
+  const stored = { original: checkedArtifacts(checked), compressed: filesArtifacts(files, opts.out) };
+  const measured = await phase('measure', () => measure(adapter, model, compressed, stored, opts, progress, calibration?.dataset));
   const [before, after] = await phase('sizes', () => sizes);
   const report: Report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -237,14 +239,14 @@ async function measure(
   adapter: ModelAdapter,
   model: ModelFile,
   compressed: ModelFile,
+  stored: { original: tf.io.ModelArtifacts; compressed: tf.io.ModelArtifacts },
   opts: ResolvedOptions,
   progress: (message: string) => void,
   data?: Dataset,
 ): Promise<{ fidelity: OutputFidelity[]; probes: number; latency: Report['latency'] }> {
-  const { runnable: original, signatures, macsPerExample } = await adapter.load(model);
+  const { runnable: original, signatures, macsPerExample } = await adapter.load(model, stored.original);
   const probes = opts.probes ?? defaultProbeCount(macsPerExample);
-  // The compressed model is measured as it is written, quantization included.
-  const { runnable: smaller } = await adapter.load(compressed, opts.quantize);
+  const { runnable: smaller } = await adapter.load(compressed, stored.compressed);
   try {
     // A model that fixes its batch size is probed in batches of that size.
     const fixedBatch = signatures.find((s) => s.batch !== undefined)?.batch;

@@ -3,7 +3,7 @@ import { ModelFormatError } from '../errors.js';
 import { decodeEntry, layoutGroup } from './codec.js';
 import { encodeWeights, withManifest } from './encode.js';
 import { parseWeightSpecs } from './manifest.js';
-import { loadChecked } from './read.js';
+import { loadChecked, type CheckedModel } from './read.js';
 import type { ModelFile, QuantizeMode, Weight, WriteOptions } from './types.js';
 import { writeModel } from './write.js';
 
@@ -31,15 +31,35 @@ export function toArtifacts(model: Pick<ModelFile, 'json' | 'weights'>, options:
  * stored (TF.js itself dequantizes them).
  */
 export function fileLoader(modelJsonPath: string): tf.io.IOHandler {
-  return {
-    load: async (): Promise<tf.io.ModelArtifacts> => {
-      const checked = await loadChecked(modelJsonPath);
-      const specs = checked.groups.flatMap((g) => g.group.raw) as unknown as tf.io.WeightsManifestEntry[];
-      const buffers = checked.groups.map((g) => exactBuffer(g.data));
-      const weightData = buffers.length === 1 ? buffers[0] : tf.io.CompositeArrayBuffer.join(buffers);
-      return tf.io.getModelArtifactsForJSONSync(checked.parsed.full as unknown as tf.io.ModelJSON, specs, weightData);
-    },
-  };
+  return { load: async (): Promise<tf.io.ModelArtifacts> => checkedArtifacts(await loadChecked(modelJsonPath)) };
+}
+
+/** TF.js artifacts of a checked model's bytes as read: nothing decoded or encoded again. */
+export function checkedArtifacts(checked: CheckedModel): tf.io.ModelArtifacts {
+  const specs = checked.groups.flatMap((g) => g.group.raw) as unknown as tf.io.WeightsManifestEntry[];
+  const buffers = checked.groups.map((g) => exactBuffer(g.data));
+  const weightData = buffers.length === 1 ? buffers[0] : buffers;
+  return tf.io.getModelArtifactsForJSONSync(checked.parsed.full as unknown as tf.io.ModelJSON, specs, weightData);
+}
+
+/**
+ * TF.js artifacts of a model's files in memory (`encodeModel`'s map: model.json and the
+ * shards its manifest names), exactly as they will be written: nothing encoded again.
+ */
+export function filesArtifacts(files: ReadonlyMap<string, Uint8Array>, source: string): tf.io.ModelArtifacts {
+  const jsonBytes = files.get('model.json');
+  if (!jsonBytes) throw new ModelFormatError(`${source}: expected a model.json among the model's files, found ${[...files.keys()].join(', ') || 'none'}`);
+  const json = JSON.parse(new TextDecoder().decode(jsonBytes)) as tf.io.ModelJSON;
+  const groups = json.weightsManifest ?? [];
+  const buffers = groups.flatMap((g) =>
+    g.paths.map((p) => {
+      const shard = files.get(p);
+      if (!shard) throw new ModelFormatError(`${source}: model.json names shard ${p}, found no such file among the model's files`);
+      return exactBuffer(shard);
+    }),
+  );
+  const specs = groups.flatMap((g) => g.weights);
+  return tf.io.getModelArtifactsForJSONSync(json, specs, buffers.length === 1 ? buffers[0] : buffers);
 }
 
 /** The model.json keys TF.js artifacts carry, in the order TF.js writes them. */

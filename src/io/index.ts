@@ -3,4 +3,4 @@ export { readModel } from './read.js';
 export { checkOutDir, writeFiles, writeModel } from './write.js';
 export { DEFAULT_SHARD_BYTES, encodeModel } from './encode.js';
 export { gzipSizes, modelBytes, readModelAndBytes, type ByteSizes } from './size.js';
-export { fileLoader, fileSaver, toArtifacts } from './artifacts.js';
+export { checkedArtifacts, fileLoader, filesArtifacts, fileSaver, toArtifacts } from './artifacts.js';

@@ -75,12 +75,13 @@ export async function modelBytes(modelJsonPath: string): Promise<ByteSizes> {
 /**
  * readModel, and the sizes of the files it read (modelBytes) without reading them again:
  * their deflate starts at once on libuv's thread pool and runs beside what the caller does.
+ * `checked` keeps the bytes as read (checkedArtifacts loads them into TF.js as stored).
  */
-export async function readModelAndBytes(modelJsonPath: string): Promise<{ model: ModelFile; bytes: Promise<ByteSizes> }> {
+export async function readModelAndBytes(modelJsonPath: string): Promise<{ model: ModelFile; bytes: Promise<ByteSizes>; checked: CheckedModel }> {
   const checked = await loadChecked(modelJsonPath);
   const bytes = gzipSizes(fileContents(checked));
   bytes.catch(() => {}); // the caller awaits it later; a failure must not be an unhandled rejection first
-  return { model: modelFromChecked(checked), bytes };
+  return { model: modelFromChecked(checked), bytes, checked };
 }
 
 /** model.json and each shard file's bytes, as read. */

@@ -1,5 +1,5 @@
 import { tf } from '../tf.js';
-import { toArtifacts, type ModelFile, type QuantizeMode } from '../io/index.js';
+import { toArtifacts, type ModelFile } from '../io/index.js';
 import type { Matrix } from '../linalg/matrix.js';
 import { graphMacs, inputSignatures, layersMacs, type InputSignature } from '../measure/probes.js';
 import { graphRunnable, layersRunnable, type Runnable } from '../measure/runnable.js';
@@ -23,8 +23,12 @@ export interface ModelAdapter {
   matrix(target: TargetMatrix): Matrix;
   /** The compressed model: the rewrites plus the edited weights. */
   rewrite(rewrites: readonly MatrixRewrite[]): AdaptedRewrite;
-  /** Loads a model of this format into TF.js (in memory, stored as `quantize` says) for measurement. */
-  load(model: ModelFile, quantize?: QuantizeMode): Promise<{ runnable: Runnable; signatures: InputSignature[]; macsPerExample: number }>;
+  /**
+   * Loads a model of this format into TF.js for measurement: from `stored`, the artifacts of
+   * its files exactly as read or to be written (checkedArtifacts, filesArtifacts), when
+   * given; else from `model`'s weights encoded as they stand.
+   */
+  load(model: ModelFile, stored?: tf.io.ModelArtifacts): Promise<{ runnable: Runnable; signatures: InputSignature[]; macsPerExample: number }>;
 }
 
 export interface AdaptedRewrite {
@@ -55,9 +59,9 @@ export function layersAdapter(model: ModelFile, minParams: number, portable = fa
         leftDense: out.leftDense,
       };
     },
-    async load(m, quantize) {
+    async load(m, stored) {
       registerHmfLayers();
-      const loaded = await tf.loadLayersModel(tf.io.fromMemory(toArtifacts(m, { quantize })));
+      const loaded = await tf.loadLayersModel(tf.io.fromMemory(stored ?? toArtifacts(m)));
       return { runnable: layersRunnable(loaded), signatures: inputSignatures(loaded), macsPerExample: layersMacs(loaded) };
     },
   };
@@ -78,8 +82,8 @@ export function graphAdapter(model: ModelFile, minParams: number): ModelAdapter 
       runtimeRequired: false,
       leftDense: [],
     }),
-    async load(m, quantize) {
-      const loaded = await tf.loadGraphModel(tf.io.fromMemory(toArtifacts(m, { quantize })));
+    async load(m, stored) {
+      const loaded = await tf.loadGraphModel(tf.io.fromMemory(stored ?? toArtifacts(m)));
       const signatures = graphInputSignatures(loaded).map((s) => ({
         name: s.name,
         shape: s.shape,
