@@ -80,6 +80,21 @@ function decodeHalves(bytes: Uint8Array): Float32Array {
 }
 
 function firstNonFinite(values: Float32Array): number {
+  // v * 0 is 0 for every finite v and NaN for NaN and ±Infinity: four independent sums
+  // of it answer "all finite?" about twice as fast as testing each value.
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  const n4 = values.length & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    a += values[i] * 0;
+    b += values[i + 1] * 0;
+    c += values[i + 2] * 0;
+    d += values[i + 3] * 0;
+  }
+  for (let i = n4; i < values.length; i++) a += values[i] * 0;
+  if (a + b + c + d === 0) return -1;
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
   return -1;
 }
