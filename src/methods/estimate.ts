@@ -1,6 +1,6 @@
 import { tf } from '../tf.js';
 import type { Matrix } from '../linalg/matrix.js';
-import { symmetricEigenvalues } from '../linalg/eig.js';
+import { eigenvaluesOfEach } from '../linalg/eigenHelper.js';
 import type { Svd } from '../linalg/svd.js';
 import type { OutputSelection } from './types.js';
 
@@ -59,15 +59,24 @@ export class HybridEstimator {
 
   /** Estimated ||K - K'||_F^2 / ||K||_F^2 with outputs `dense` kept and the rest at rank `rank`. */
   relativeError2(dense: Int32Array, rank: number): number {
-    if (this.total === 0) return 0;
+    return this.relativeError2Each([{ dense, rank }])[0];
+  }
+
+  /**
+   * relativeError2 of each candidate, bit for bit; their eigenvalue problems (the bulk of
+   * the cost) are shared with a helper thread when it runs (eigenHelper.ts).
+   */
+  relativeError2Each(candidates: readonly { dense: Int32Array; rank: number }[]): number[] {
+    if (this.total === 0) return candidates.map(() => 0);
     const l = this.l;
-    let restNorm2 = this.total;
-    for (const j of dense) restNorm2 -= this.colNorm2[j];
-    const g = this.gramOfR(dense);
-    const values = symmetricEigenvalues(g, l);
-    let kept = 0;
-    for (let i = 0; i < Math.min(rank, l); i++) kept += Math.max(values[i], 0);
-    return Math.max(restNorm2 - kept, 0) / this.total;
+    const values = eigenvaluesOfEach(candidates.map((c) => this.gramOfR(c.dense)), l);
+    return candidates.map(({ dense, rank }, c) => {
+      let restNorm2 = this.total;
+      for (const j of dense) restNorm2 -= this.colNorm2[j];
+      let kept = 0;
+      for (let i = 0; i < Math.min(rank, l); i++) kept += Math.max(values[c][i], 0);
+      return Math.max(restNorm2 - kept, 0) / this.total;
+    });
   }
 
   /**

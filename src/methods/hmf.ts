@@ -1,5 +1,6 @@
 import { frobenius, selectColumns, type Matrix } from '../linalg/matrix.js';
 import { DEFAULT_OVERSAMPLE, DEFAULT_POWER_ITERATIONS, sketchSvd, truncatedSvd, truncateSvd, type Svd } from '../linalg/svd.js';
+import { startEigenHelper } from '../linalg/eigenHelper.js';
 import { HybridEstimator } from './estimate.js';
 import { checkBudget, factorsFromSvd, lmfRank, relativeError, truncationResidual2 } from './lmf.js';
 import type { HybridFactors, OutputSelection } from './types.js';
@@ -62,15 +63,18 @@ export function chooseHybrid(est: HybridEstimator, budget: number, selection: Ou
     } else hi = mid - 1;
   }
   const seen = new Map<number, HybridCandidate>();
-  const evaluate = (k: number): HybridCandidate => {
-    let c = seen.get(k);
-    if (!c) {
+  /** Estimates every new k of a round together (they share the helper thread, see relativeError2Each). */
+  const evaluateAll = (ks: readonly number[]): void => {
+    const fresh = [...new Set(ks)].filter((k) => !seen.has(k)).map((k) => {
       const rank = hybridRank(n, m, budget, k);
-      const dense = est.denseSet(k, rank, selection);
-      c = { k, rank, dense, estimate: est.relativeError2(dense, rank) };
-      seen.set(k, c);
-    }
-    return c;
+      return { k, rank, dense: est.denseSet(k, rank, selection) };
+    });
+    const estimates = est.relativeError2Each(fresh);
+    fresh.forEach((c, i) => seen.set(c.k, { ...c, estimate: estimates[i] }));
+  };
+  const evaluate = (k: number): HybridCandidate => {
+    if (!seen.has(k)) evaluateAll([k]);
+    return seen.get(k)!;
   };
   const better = (a: HybridCandidate, b: HybridCandidate): boolean => a.estimate < b.estimate || (a.estimate === b.estimate && a.k < b.k);
   const base = evaluate(0);
@@ -82,6 +86,7 @@ export function chooseHybrid(est: HybridEstimator, budget: number, selection: Ou
       hi - lo + 1 <= GRID
         ? Array.from({ length: hi - lo + 1 }, (_, i) => lo + i)
         : Array.from({ length: GRID }, (_, i) => lo + Math.round(((hi - lo) * i) / (GRID - 1)));
+    evaluateAll(points);
     let bestAt = 0;
     points.forEach((k, i) => {
       const c = evaluate(k);
@@ -116,6 +121,7 @@ export function hmf(k: Matrix, budget: number, opts: HmfOptions): HybridFactors 
   if (budget >= n * m) return null;
   const r0 = lmfRank(n, m, budget);
   if (r0 === 0) return null;
+  startEigenHelper(); // ready by the (k, r) search, after the sketch below
   const sketch = sketchSvd(k, r0, { seed: opts.seed });
   const lmfSolution = lowRankSolution(k, truncateSvd(sketch, r0));
   // The estimator's cost grows with the cube of its components: r0 + oversample of them, as a randomized sketch has.
