@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { backendThreads, initBackend, latencyThreads, limitBackendThreads, type BackendName } from './backend.js';
 import { QualityGateError, TargetUnreachableError, UsageError } from './errors.js';
 import { checkedArtifacts, checkOutDir, encodeModel, filesArtifacts, gzipSizes, readModelAndBytes, writeFiles, type ByteSizes, type ModelFile, type Weight } from './io/index.js';
+import { startHelperThread } from './helper/thread.js';
 import { compareOutputs, type OutputFidelity } from './measure/fidelity.js';
 import { compareLatency, MIN_RUNS, type BatchLatency } from './measure/latency.js';
 import { formatMs } from './report/format.js';
@@ -244,6 +245,7 @@ async function measure(
   progress: (message: string) => void,
   data?: Dataset,
 ): Promise<{ fidelity: OutputFidelity[]; probes: number; latency: Report['latency'] }> {
+  startHelperThread(); // shares the fidelity tally of large outputs (ready long before the models have run)
   const { runnable: original, signatures, macsPerExample } = await adapter.load(model, stored.original);
   const probes = opts.probes ?? defaultProbeCount(macsPerExample);
   const { runnable: smaller } = await adapter.load(compressed, stored.compressed);

@@ -1,4 +1,5 @@
 import { tf } from '../tf.js';
+import { tallyAll } from '../helper/jobs.js';
 import type { Runnable } from './runnable.js';
 
 /** How closely the compressed model's output follows the original's on the probes. */
@@ -22,27 +23,14 @@ class OutputTally {
   probabilities = true;
 
   add(x: Float32Array, y: Float32Array, width: number): void {
-    for (let i = 0; i < x.length; i++) {
-      this.diff += (x[i] - y[i]) ** 2;
-      this.norm += x[i] ** 2;
+    for (const part of tallyAll(x, y, width)) {
+      this.diff += part.diff;
+      this.norm += part.norm;
+      this.rows += part.rows;
+      this.agree += part.agree;
+      this.kl += part.kl;
+      this.probabilities &&= part.distribution;
     }
-    const rows = x.length / width;
-    this.probabilities &&= width > 1 && isDistribution(x, width);
-    for (let r = 0; r < rows; r++) {
-      const o = r * width;
-      let ia = 0;
-      let ib = 0;
-      for (let j = 1; j < width; j++) {
-        if (x[o + j] > x[o + ia]) ia = j;
-        if (y[o + j] > y[o + ib]) ib = j;
-      }
-      if (ia === ib) this.agree++;
-      for (let j = 0; j < width; j++) {
-        const p = x[o + j];
-        if (p > 0) this.kl += p * Math.log(p / Math.max(y[o + j], 1e-12));
-      }
-    }
-    this.rows += rows;
   }
 
   result(output: string): OutputFidelity {
@@ -53,19 +41,6 @@ class OutputTally {
       klDivergence: this.probabilities && this.rows > 0 ? this.kl / this.rows : null,
     };
   }
-}
-
-/** Rows that are non-negative and sum to 1: a softmax output. */
-function isDistribution(x: Float32Array, width: number): boolean {
-  for (let o = 0; o < x.length; o += width) {
-    let s = 0;
-    for (let j = 0; j < width; j++) {
-      if (x[o + j] < 0) return false;
-      s += x[o + j];
-    }
-    if (Math.abs(s - 1) > 1e-3) return false;
-  }
-  return true;
 }
 
 /** Runs both models on each batch of probes (one tensor per input) and compares every output. */

@@ -1,6 +1,6 @@
 import { tf } from '../tf.js';
 import type { Matrix } from '../linalg/matrix.js';
-import { eigenvaluesOfEach } from '../linalg/eigenHelper.js';
+import { eigenvaluesOfEach } from '../helper/jobs.js';
 import type { Svd } from '../linalg/svd.js';
 import type { OutputSelection } from './types.js';
 
@@ -64,7 +64,7 @@ export class HybridEstimator {
 
   /**
    * relativeError2 of each candidate, bit for bit; their eigenvalue problems (the bulk of
-   * the cost) are shared with a helper thread when it runs (eigenHelper.ts).
+   * the cost) are shared with the helper thread when it runs (helper/thread.ts).
    */
   relativeError2Each(candidates: readonly { dense: Int32Array; rank: number }[]): number[] {
     if (this.total === 0) return candidates.map(() => 0);

@@ -1,6 +1,6 @@
 import { frobenius, selectColumns, type Matrix } from '../linalg/matrix.js';
 import { DEFAULT_OVERSAMPLE, DEFAULT_POWER_ITERATIONS, sketchSvd, truncatedSvd, truncateSvd, type Svd } from '../linalg/svd.js';
-import { startEigenHelper } from '../linalg/eigenHelper.js';
+import { startHelperThread } from '../helper/thread.js';
 import { HybridEstimator } from './estimate.js';
 import { checkBudget, factorsFromSvd, lmfRank, relativeError, truncationResidual2 } from './lmf.js';
 import type { HybridFactors, OutputSelection } from './types.js';
@@ -121,7 +121,7 @@ export function hmf(k: Matrix, budget: number, opts: HmfOptions): HybridFactors 
   if (budget >= n * m) return null;
   const r0 = lmfRank(n, m, budget);
   if (r0 === 0) return null;
-  startEigenHelper(); // ready by the (k, r) search, after the sketch below
+  startHelperThread(); // ready by the (k, r) search, after the sketch below
   const sketch = sketchSvd(k, r0, { seed: opts.seed });
   const lmfSolution = lowRankSolution(k, truncateSvd(sketch, r0));
   // The estimator's cost grows with the cube of its components: r0 + oversample of them, as a randomized sketch has.
