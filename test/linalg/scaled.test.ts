@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { initBackend } from '../../src/backend.js';
-import { ScaledMatrix } from '../../src/linalg/scaled.js';
+import { tf } from '../../src/tf.js';
+import { GRAM_HALVES_MIN, ScaledMatrix } from '../../src/linalg/scaled.js';
 import { gaussian, multiply } from './matrices.js';
 
 before(async () => {
@@ -38,6 +39,27 @@ describe('ScaledMatrix', () => {
       assert.throws(() => w.mulW(y.data.subarray(0, 10), 7), RangeError);
     } finally {
       w.dispose();
+    }
+  });
+
+  it('forms Grams of a side >= GRAM_HALVES_MIN as halves, bit for bit the one product, symmetric', () => {
+    // 301 and 517 are both above GRAM_HALVES_MIN and odd (unequal halves).
+    assert.ok(rows >= GRAM_HALVES_MIN && cols >= GRAM_HALVES_MIN);
+    const w = new ScaledMatrix(a, 0.5);
+    const scaledA = tf.mul(tf.tensor2d(a.data, [rows, cols]), tf.scalar(0.5)) as tf.Tensor2D;
+    try {
+      for (const ofRows of [true, false]) {
+        const g = w.gram(ofRows);
+        const want = ofRows ? tf.matMul(scaledA, tf.transpose(scaledA)) : tf.matMul(tf.transpose(scaledA), scaledA);
+        const got = g.dataSync() as Float32Array;
+        assert.deepEqual(got, want.dataSync());
+        const n = g.shape[0];
+        for (let i = 0; i < n; i += 37) for (let j = 0; j < n; j += 41) assert.equal(got[i * n + j], got[j * n + i]);
+        tf.dispose([g, want]);
+      }
+    } finally {
+      w.dispose();
+      scaledA.dispose();
     }
   });
 });
