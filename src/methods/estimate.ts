@@ -31,15 +31,21 @@ export class HybridEstimator {
     this.m = k.cols;
     const l = svd.s.length;
     this.l = l;
-    this.colNorm2 = new Float64Array(k.cols);
+    const m = k.cols;
+    const data = k.data;
+    const colNorm2 = new Float64Array(m);
     for (let i = 0; i < k.rows; i++) {
-      const base = i * k.cols;
-      for (let j = 0; j < k.cols; j++) this.colNorm2[j] += k.data[base + j] * k.data[base + j];
+      const base = i * m;
+      for (let j = 0; j < m; j++) colNorm2[j] += data[base + j] * data[base + j];
     }
-    this.total = this.colNorm2.reduce((a, b) => a + b, 0);
+    this.colNorm2 = colNorm2;
+    this.total = colNorm2.reduce((a, b) => a + b, 0);
     this.s2 = Float64Array.from(svd.s, (x) => x * x);
-    this.c = new Float64Array(k.cols * l);
-    for (let j = 0; j < k.cols; j++) for (let i = 0; i < l; i++) this.c[j * l + i] = svd.s[i] * svd.v.data[j * l + i];
+    const c = new Float64Array(m * l);
+    const s = svd.s;
+    const v = svd.v.data;
+    for (let j = 0; j < m; j++) for (let i = 0; i < l; i++) c[j * l + i] = s[i] * v[j * l + i];
+    this.c = c;
   }
 
   /** The dense outputs (ascending) for `count` dense outputs and rank `rank`. */
