@@ -250,16 +250,29 @@ function householderBasis(y: Float32Array, rows: number, cols: number): Float32A
 
 /** Q with Q^T Q = I from x (row-major rows x cols) by two Cholesky QR passes, or null on breakdown. */
 function choleskyQr2(x: Float32Array, rows: number, cols: number): Float32Array | null {
-  const held: tf.Tensor[] = [];
+  const t = tf.tensor2d(x, [rows, cols]);
   try {
-    let q = tf.tensor2d(x, [rows, cols]);
-    held.push(q);
+    return choleskyQr2Of(t);
+  } finally {
+    t.dispose();
+  }
+}
+
+/**
+ * Q with Q^T Q = I (row-major float32) spanning the columns of y (rows >= cols, on the
+ * backend, kept) by two Cholesky QR passes, or null when a pivot breaks down (y too
+ * ill-conditioned: cond(y) beyond ~1e3) or Q is off by more than ORTHONORMALITY_TOLERANCE.
+ */
+export function choleskyQr2Of(y: tf.Tensor2D): Float32Array | null {
+  const cols = y.shape[1];
+  const held: tf.Tensor2D[] = [];
+  try {
+    let q = y;
     for (let pass = 0; pass < 2; pass++) {
-      const rInv = choleskyInverse(columnGram(q), cols);
-      if (!rInv) return null;
-      const prev = q;
-      q = tf.tidy(() => tf.matMul(prev, tf.tensor2d(rInv, [cols, cols])));
-      held.push(q);
+      const next = choleskyStep(q);
+      if (!next) return null;
+      held.push(next);
+      q = next;
     }
     const g = columnGram(q);
     for (let i = 0; i < cols; i++) {
@@ -271,6 +284,18 @@ function choleskyQr2(x: Float32Array, rows: number, cols: number): Float32Array 
   } finally {
     tf.dispose(held);
   }
+}
+
+/**
+ * One Cholesky QR pass on the backend: y R^-1 for R^T R = y^T y (Gram and product in
+ * float32 on TF.js, Cholesky and inverse in float64), a new tensor spanning y's columns;
+ * null when a pivot breaks down (see choleskyInverse). y is kept.
+ */
+export function choleskyStep(y: tf.Tensor2D): tf.Tensor2D | null {
+  const cols = y.shape[1];
+  const rInv = choleskyInverse(columnGram(y), cols);
+  if (!rInv) return null;
+  return tf.tidy(() => tf.matMul(y, tf.tensor2d(rInv, [cols, cols])) as tf.Tensor2D);
 }
 
 /**

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type * as MlMatrixModule from 'ml-matrix';
 import { symmetricEigen } from './eig.js';
 import { frobenius, symmetrized, type Matrix } from './matrix.js';
-import { luBasis, orthonormalBasis } from './qr.js';
+import { choleskyQr2Of, choleskyStep, luBasis, orthonormalBasis } from './qr.js';
 import { gaussianArray } from './random.js';
 import { columnGram, product, ScaledMatrix } from './scaled.js';
 
@@ -192,19 +192,30 @@ function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: numb
         y = tall ? mulW(head) : head;
       }
       if (g) {
-        // The power iterations multiply by G = W W^T, each as strong as one W (W^T Y) below.
-        const mulG = (x: Float32Array): Float32Array => product(g, x, n, l);
-        y ??= mulG(gaussianArray(n * l, seed));
-        // One G step per LU. Two would halve the LUs (~0.15 s on the PTB benchmark, same
-        // error there), but float32 G (G Y) keeps a direction only to eps (s_1 / s_i)^4:
-        // garbage at s_i / s_1 ~ 1e-2, which trained matrices with a dominant component reach.
-        for (let it = 0; it < powerIterations + GRAM_EXTRA_ITERATIONS; it++) y = mulG(luBasis(y, n, l));
+        // The power iterations multiply by G = W W^T, each as strong as one W (W^T Y) below,
+        // and stay on the backend: a Cholesky QR pass normalises Y between them (LU when Y is
+        // too ill-conditioned for it), its Gram and product on TF.js, only l x l in JavaScript.
+        // One G step per normalisation. Two would halve them (same error on the PTB benchmark),
+        // but float32 G (G Y) keeps a direction only to eps (s_1 / s_i)^4: garbage at
+        // s_i / s_1 ~ 1e-2, which trained matrices with a dominant component reach.
+        let yt: tf.Tensor2D = y ? tf.tensor2d(y, [n, l]) : tf.tidy(() => tf.matMul(g, tf.tensor2d(gaussianArray(n * l, seed), [n, l])) as tf.Tensor2D);
+        try {
+          for (let it = 0; it < powerIterations + GRAM_EXTRA_ITERATIONS; it++) {
+            const q = choleskyStep(yt) ?? tf.tensor2d(luBasis(yt.dataSync() as Float32Array, n, l), [n, l]);
+            yt.dispose();
+            yt = tf.matMul(g, q) as tf.Tensor2D;
+            q.dispose();
+          }
+          q32 = choleskyQr2Of(yt) ?? orthonormalBasis(yt.dataSync() as Float32Array, n, l);
+        } finally {
+          yt.dispose();
+        }
       } else {
         y ??= mulW(gaussianArray(bigN * l, seed));
         // LU between power iterations (same span, a quarter of QR's cost), an orthonormal basis last.
         for (let it = 0; it < powerIterations; it++) y = mulW(mulWt(luBasis(y, n, l)));
+        q32 = orthonormalBasis(y, n, l);
       }
-      q32 = orthonormalBasis(y, n, l);
     }
     // Rayleigh-Ritz: the eigenvectors E of B B^T (B = Q^T W, l x l) rotate Q into U = Q E;
     // V = W^T U diag(1/s). With G at hand, B B^T = Q^T (G Q) costs n^2 l instead of N n l + N l^2.
