@@ -1,5 +1,6 @@
 import { tf } from '../tf.js';
 import type { Matrix } from '../linalg/matrix.js';
+import { columnGram } from '../linalg/scaled.js';
 import { eigenvaluesOfEach } from '../helper/jobs.js';
 import type { Svd } from '../linalg/svd.js';
 import type { OutputSelection } from './types.js';
@@ -86,12 +87,13 @@ export class HybridEstimator {
   }
 
   /**
-   * C_R C_R^T (L x L, float64). Summed over whichever of D and R is smaller, through
-   * TF.js: in JavaScript the k L^2 loop took ~0.5 s per candidate at 650x10000.
+   * C_R C_R^T (L x L, float64). Summed over whichever of D and R is smaller, as the column
+   * Gram of those rows of C on TF.js (columnGram: the transpose on the backend, where a
+   * strided copy in JavaScript cost more than the product); in JavaScript the k L^2 loop
+   * took ~0.5 s per candidate at 650x10000.
    */
   private gramOfR(dense: Int32Array): Float64Array {
     const l = this.l;
-    const g = new Float64Array(l * l);
     const useDense = dense.length <= this.m - dense.length;
     let columns: Int32Array;
     if (useDense) columns = dense;
@@ -101,27 +103,18 @@ export class HybridEstimator {
       columns = Int32Array.from({ length: this.m }, (_, j) => j).filter((j) => !isDense[j]);
     }
     const count = columns.length;
+    let g: Float64Array;
     if (count > 0) {
-      const rowsOf = new Float32Array(count * l); // count x L
-      const colsOf = new Float32Array(l * count); // L x count
-      columns.forEach((j, t) => {
-        for (let i = 0; i < l; i++) {
-          const x = this.c[j * l + i];
-          rowsOf[t * l + i] = x;
-          colsOf[i * count + t] = x;
-        }
-      });
-      const out = tf.tidy(() => tf.matMul(tf.tensor2d(colsOf, [l, count]), tf.tensor2d(rowsOf, [count, l])));
-      const prod = out.dataSync();
-      out.dispose();
-      for (let a = 0; a < l; a++) {
-        for (let b = a; b < l; b++) {
-          const v = (prod[a * l + b] + prod[b * l + a]) / 2;
-          g[a * l + b] = useDense ? -v : v;
-          g[b * l + a] = g[a * l + b];
-        }
+      const rowsOf = new Float32Array(count * l); // count x L: row t is c_{columns[t]}
+      columns.forEach((j, t) => rowsOf.set(this.c.subarray(j * l, (j + 1) * l), t * l));
+      const t = tf.tensor2d(rowsOf, [count, l]);
+      try {
+        g = columnGram(t);
+      } finally {
+        t.dispose();
       }
-    }
+      if (useDense) for (let i = 0; i < l * l; i++) g[i] = -g[i];
+    } else g = new Float64Array(l * l);
     if (useDense) for (let i = 0; i < l; i++) g[i * l + i] += this.s2[i];
     return g;
   }
