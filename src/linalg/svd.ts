@@ -153,13 +153,14 @@ export function sketchSvd(a: Matrix, rank: number, opts: TruncatedSvdOptions): S
 
 /**
  * Randomized SVD. W is A or A^T, whichever is wide (n <= N), so the sketch basis Q
- * (n x l) lives on the small side. Power iterations compute Y = W (W^T Q) on TF.js and
- * normalise Y only, by LU (luBasis) between iterations and by orthonormalBasis (CholeskyQR2
- * of the LU factor, Householder when that breaks down) for the final basis: the big-side
- * QR (N x l, e.g. 10000 x 315) costs seconds in
- * JavaScript, and skipping it only blurs components below ~sqrt(eps32) * s_1 that do not
- * affect compression; QR between iterations instead of LU was 2.2 of 8.7 s of HMF on the
- * PTB benchmark for the same subspaces.
+ * (n x l) lives on the small side. Power iterations compute Y = W (W^T Q) (or G Q on the
+ * Gram route) on TF.js and normalise Y only, never the big side: its QR (N x l, e.g.
+ * 10000 x 315) costs seconds in JavaScript, and skipping it only blurs components below
+ * ~sqrt(eps32) * s_1 that do not affect compression. Between iterations the normaliser is
+ * LU (luBasis; Householder QR instead was 2.2 of 8.7 s of HMF on the PTB benchmark for the
+ * same subspaces), or on the Gram route one Cholesky QR pass kept on the backend (LU when
+ * it breaks down: PTB factorize 2.2 -> 1.9 s); the final basis is Cholesky QR2 (of Y, or
+ * of its LU factor, Householder when both break down).
  * The small SVD of B = Q^T W comes from the eigendecomposition (float64) of its l x l
  * Gram B B^T, formed on TF.js in float32.
  */
