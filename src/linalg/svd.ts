@@ -40,6 +40,8 @@ export interface TruncatedSvdOptions {
    * iterations are then needed. Ignored when it has too few columns.
    */
   start?: Matrix;
+  /** ||A||_F when the caller has it (each is a pass over A). */
+  norm?: number;
 }
 
 /*
@@ -144,11 +146,11 @@ export function sketchSvd(a: Matrix, rank: number, opts: TruncatedSvdOptions): S
   // The sketch and its power iterations multiply by l (2q + 2) columns: when that reaches
   // the small side, the whole small side (identity sketch, l = small) is no dearer and exact.
   const full = small <= FULL_SPACE_MAX && l * (2 * power + 2) >= small;
-  if (full) return randomizedSvd(a, small, power, opts.seed, opts.start, false);
+  if (full) return randomizedSvd(a, small, power, opts.seed, opts.start, false, opts.norm);
   // Forming the small side's Gram (2 n^2 N flops) beats the sketch's power iterations
   // ((4q + 2) n N l flops) when n < (2q + 1) l; its own iterations then cost only n^2 l each.
   const viaGram = method === 'gram' || (method === 'auto' && small <= GRAM_MAX && small < (2 * power + 1) * l);
-  return randomizedSvd(a, l, power, opts.seed, opts.start, viaGram);
+  return randomizedSvd(a, l, power, opts.seed, opts.start, viaGram, opts.norm);
 }
 
 /**
@@ -164,8 +166,8 @@ export function sketchSvd(a: Matrix, rank: number, opts: TruncatedSvdOptions): S
  * The small SVD of B = Q^T W comes from the eigendecomposition (float64) of its l x l
  * Gram B B^T, formed on TF.js in float32.
  */
-function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: number, start: Matrix | undefined, viaGram: boolean): Svd {
-  const norm = frobenius(a);
+function randomizedSvd(a: Matrix, l: number, powerIterations: number, seed: number, start: Matrix | undefined, viaGram: boolean, knownNorm?: number): Svd {
+  const norm = knownNorm ?? frobenius(a);
   const tall = a.rows > a.cols;
   const n = tall ? a.cols : a.rows;
   const bigN = tall ? a.rows : a.cols;

@@ -122,19 +122,20 @@ export function hmf(k: Matrix, budget: number, opts: HmfOptions): HybridFactors 
   const r0 = lmfRank(n, m, budget);
   if (r0 === 0) return null;
   startHelperThread(); // ready by the (k, r) search, after the sketch below
-  const sketch = sketchSvd(k, r0, { seed: opts.seed });
-  const lmfSolution = lowRankSolution(k, truncateSvd(sketch, r0));
+  const norm = frobenius(k);
+  const sketch = sketchSvd(k, r0, { seed: opts.seed, norm });
+  const lmfSolution = lowRankSolution(k, truncateSvd(sketch, r0), norm);
   // The estimator's cost grows with the cube of its components: r0 + oversample of them, as a randomized sketch has.
   const estimator = new HybridEstimator(k, truncateSvd(sketch, r0 + DEFAULT_OVERSAMPLE));
   if (opts.denseShare !== undefined) {
     const count = forcedK(n, m, budget, opts.denseShare);
     if (count === 0) return lmfSolution;
     const rank = hybridRank(n, m, budget, count);
-    return hybridSolution(k, estimator.denseSet(count, rank, opts.selection), rank, opts.seed, sketch.u);
+    return hybridSolution(k, estimator.denseSet(count, rank, opts.selection), rank, opts.seed, sketch.u, norm);
   }
   const choice = chooseHybrid(estimator, budget, opts.selection);
   if (!choice || choice.k === 0) return lmfSolution;
-  const hybrid = hybridSolution(k, choice.dense, choice.rank, opts.seed, sketch.u);
+  const hybrid = hybridSolution(k, choice.dense, choice.rank, opts.seed, sketch.u, norm);
   return hybrid.error <= lmfSolution.error ? hybrid : lmfSolution;
 }
 
@@ -146,10 +147,9 @@ function forcedK(n: number, m: number, budget: number, share: number): number {
 }
 
 /** k = 0: the LMF factors of `svd` as a hybrid with no dense outputs. */
-function lowRankSolution(k: Matrix, svd: Svd): HybridFactors {
+function lowRankSolution(k: Matrix, svd: Svd, norm: number): HybridFactors {
   const { p, q } = factorsFromSvd(svd);
   const r = svd.s.length;
-  const norm = frobenius(k);
   return {
     kind: 'hmf',
     rank: r,
@@ -169,12 +169,13 @@ function lowRankSolution(k: Matrix, svd: Svd): HybridFactors {
  * measured on 300x2000 to 650x3000, one power iteration fewer then matches or beats
  * the cold start's error in 50-75% of its time.
  */
-function hybridSolution(k: Matrix, dense: Int32Array, rank: number, seed: number, start: Matrix): HybridFactors {
+function hybridSolution(k: Matrix, dense: Int32Array, rank: number, seed: number, start: Matrix, normK: number): HybridFactors {
   const isDense = new Uint8Array(k.cols);
   for (const j of dense) isDense[j] = 1;
   const lowRankOutputs = Int32Array.from({ length: k.cols }, (_, j) => j).filter((j) => !isDense[j]);
   const kr = selectColumns(k, lowRankOutputs);
-  const svd = truncatedSvd(kr, rank, { seed, start, powerIterations: DEFAULT_POWER_ITERATIONS - 1 });
+  const normR = frobenius(kr);
+  const svd = truncatedSvd(kr, rank, { seed, start, powerIterations: DEFAULT_POWER_ITERATIONS - 1, norm: normR });
   const { p, q } = factorsFromSvd(svd);
   return {
     kind: 'hmf',
@@ -187,6 +188,6 @@ function hybridSolution(k: Matrix, dense: Int32Array, rank: number, seed: number
     q,
     params: dense.length * k.rows + rank * (k.rows + lowRankOutputs.length),
     // The dense outputs are exact: the whole error is K_R's.
-    error: relativeError(k, truncationResidual2(kr, svd, p, q)),
+    error: relativeError(k, truncationResidual2(kr, svd, p, q, normR), normK),
   };
 }

@@ -27,9 +27,9 @@ export function lmf(k: Matrix, budget: number, opts: LmfOptions, svd?: Svd): Low
   const r = lmfRank(k.rows, k.cols, budget);
   if (r === 0) return null;
   if (svd && svd.s.length < r) throw new RangeError(`lmf: the given SVD has ${svd.s.length} components, rank ${r} needs more`);
-  const truncated = svd ? truncateSvd(svd, r) : truncatedSvd(k, r, { seed: opts.seed });
-  const { p, q } = factorsFromSvd(truncated);
   const norm = frobenius(k);
+  const truncated = svd ? truncateSvd(svd, r) : truncatedSvd(k, r, { seed: opts.seed, norm });
+  const { p, q } = factorsFromSvd(truncated);
   return { kind: 'lmf', rank: r, p, q, params: r * (k.rows + k.cols), error: relativeError(k, truncationResidual2(k, truncated, p, q, norm), norm) };
 }
 
