@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { eigenvaluesOfEach, eigenvaluesProduced, tallyAll, TALLY_CHUNKS, TALLY_SHARED_MIN } from '../src/helper/jobs.js';
+import { eigenvaluesOfEach, tallyAll, TALLY_CHUNKS, TALLY_SHARED_MIN } from '../src/helper/jobs.js';
 import { helperThreadOnline, lastBatchHelperJobs, startHelperThread } from '../src/helper/thread.js';
 import { symmetricEigenvalues } from '../src/linalg/eig.js';
 import { gaussianArray } from '../src/linalg/random.js';
@@ -58,7 +58,7 @@ test('the helper thread shares batches and gives the same bits (eigenvalues, tal
     const got = eigenvaluesOfEach(mats, n);
     got.forEach((values, j) => assert.deepEqual(values, expected[j], `job ${j}`));
     sharedEigen = lastBatchHelperJobs();
-    assert.ok(sharedEigen <= 16);
+    assert.ok(sharedEigen < 16, 'the caller always takes the first job');
   }
   assert.ok(sharedEigen > 0, 'the helper thread computed none of five eigenvalue batches');
 
@@ -68,44 +68,6 @@ test('the helper thread shares batches and gives the same bits (eigenvalues, tal
     sharedTally = lastBatchHelperJobs();
   }
   assert.ok(sharedTally > 0, 'the helper thread computed none of five tally batches');
-});
-
-test('eigenvaluesProduced: the helper starts on inputs as they are formed; a failing producer cancels the batch and the next one runs', async () => {
-  startHelperThread();
-  assert.equal(await helperThreadOnline(), true);
-  const n = 100;
-  const mats = Array.from({ length: 12 }, (_, j) => symmetric(n, 500 + j));
-  const expected = mats.map((m) => symmetricEigenvalues(m.slice(), n));
-  let shared = 0;
-  for (let attempt = 0; attempt < 5 && shared === 0; attempt++) {
-    // A slow producer (each input takes a symmetricEigenvalues to form) leaves the helper time to start on the first ones.
-    const got = eigenvaluesProduced(12, n, (j) => {
-      symmetricEigenvalues(mats[(j + 1) % 12].slice(), n);
-      return mats[j];
-    });
-    got.forEach((values, j) => assert.deepEqual(values, expected[j], `job ${j}`));
-    shared = lastBatchHelperJobs();
-  }
-  assert.ok(shared > 0, 'the helper thread computed none of five produced batches');
-  assert.throws(
-    () =>
-      eigenvaluesProduced(6, n, (j) => {
-        if (j === 3) throw new Error('no input 3');
-        return mats[j];
-      }),
-    /no input 3/,
-  );
-  assert.throws(() => eigenvaluesProduced(2, n, () => new Float64Array(5)), /100x100 needs 10000 values, got 5/);
-  // The helper is not stuck on the cancelled batch: it shares the next one.
-  let after = 0;
-  for (let attempt = 0; attempt < 5 && after === 0; attempt++) {
-    eigenvaluesProduced(12, n, (j) => {
-      symmetricEigenvalues(mats[(j + 1) % 12].slice(), n);
-      return mats[j];
-    });
-    after = lastBatchHelperJobs();
-  }
-  assert.ok(after > 0, 'the helper thread took no job after a cancelled batch');
 });
 
 test('tallyAll: the parts add up to the sums over all rows', () => {

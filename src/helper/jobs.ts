@@ -33,23 +33,15 @@ export const JOB_RUNNERS: Record<string, JobRunner> = { eigenvalues: eigenvalues
  * the helper thread when it runs. The matrices are left as they are.
  */
 export function eigenvaluesOfEach(matrices: readonly Float64Array[], n: number): Float64Array[] {
-  return eigenvaluesProduced(matrices.length, n, (j) => matrices[j]);
-}
-
-/**
- * eigenvaluesOfEach of `count` matrices that `produce(j)` forms in order, j = 0, 1, ...:
- * the helper thread starts on each one as soon as it is formed, while the next are.
- */
-export function eigenvaluesProduced(count: number, n: number, produce: (j: number) => Float64Array): Float64Array[] {
-  const batch = sharedBatch('eigenvalues', count, count * n * n * 8, count * n * 8, [n]);
-  const input = new Float64Array(batch.input);
-  runShared(batch, eigenvaluesJob, (j) => {
-    const m = produce(j);
+  for (const m of matrices) {
     if (m.length !== n * n) throw new RangeError(`eigenvaluesOfEach: ${n}x${n} needs ${n * n} values, got ${m.length}`);
-    input.set(m, j * n * n);
-  });
+  }
+  const batch = sharedBatch('eigenvalues', matrices.length, matrices.length * n * n * 8, matrices.length * n * 8, [n]);
+  const input = new Float64Array(batch.input);
+  matrices.forEach((m, j) => input.set(m, j * n * n));
+  runShared(batch, eigenvaluesJob);
   const output = new Float64Array(batch.output);
-  return Array.from({ length: count }, (_, j) => output.slice(j * n, (j + 1) * n));
+  return matrices.map((_, j) => output.slice(j * n, (j + 1) * n));
 }
 
 /** Outputs of at least this many values are tallied in TALLY_CHUNKS chunks (shared with the helper); smaller ones in one. */

@@ -12,13 +12,10 @@
  */
 import { Worker } from 'node:worker_threads';
 
-/** Per-job state in a batch's shared Int32Array (a new batch is all NOT_READY). */
-export const NOT_READY = 0;
-export const FREE = 1;
-export const TAKEN = 2;
-export const DONE = 3;
-/** The caller failed while producing inputs: the helper stops there. */
-export const CANCELLED = 4;
+/** Per-job state in a batch's shared Int32Array. */
+export const FREE = 0;
+export const TAKEN = 1;
+export const DONE = 2;
 
 /**
  * A job the helper took but has not finished after this long is computed here too (the
@@ -98,33 +95,19 @@ export function sharedBatch(kind: string, count: number, inputBytes: number, out
   };
 }
 
-/**
- * Runs every job of `batch` (with `run`, the kind's runner), sharing them with the helper
- * thread when it runs: the helper takes jobs from the start, the caller from the end. With
- * `produce`, the caller first writes job j's input (produce(j), in order) and the helper
- * may start on each as soon as it is written; without, the inputs are all there already.
- */
-export function runShared(batch: SharedBatch, run: JobRunner, produce?: (j: number) => void): void {
+/** Runs every job of `batch` (with `run`, the kind's runner), sharing them with the helper thread when it runs. */
+export function runShared(batch: SharedBatch, run: JobRunner): void {
   const state = new Int32Array(batch.state);
   lastHelperJobs = 0;
-  const worker = batch.count >= 2 ? helper : null;
-  if (worker) worker.postMessage(batch);
-  try {
-    for (let j = 0; j < batch.count; j++) {
-      produce?.(j);
-      Atomics.store(state, j, FREE);
-      Atomics.notify(state, j);
-    }
-  } catch (err) {
-    for (let j = 0; j < batch.count; j++) {
-      Atomics.compareExchange(state, j, NOT_READY, CANCELLED);
-      Atomics.notify(state, j);
-    }
-    throw err;
+  const worker = helper;
+  if (!worker || batch.count < 2) {
+    for (let j = 0; j < batch.count; j++) run(batch, j);
+    return;
   }
+  worker.postMessage(batch);
   const mine = new Uint8Array(batch.count);
-  for (let j = batch.count - 1; j >= 0; j--) {
-    if (Atomics.compareExchange(state, j, FREE, TAKEN) !== FREE) break; // the helper came from the start and reached here
+  for (let j = 0; j < batch.count; j++) {
+    if (Atomics.compareExchange(state, j, FREE, TAKEN) !== FREE) break; // the helper came from the end and reached here
     run(batch, j);
     mine[j] = 1;
     Atomics.store(state, j, DONE);

@@ -1,7 +1,7 @@
 import { tf } from '../tf.js';
 import type { Matrix } from '../linalg/matrix.js';
 import { columnGram } from '../linalg/scaled.js';
-import { eigenvaluesOfEach, eigenvaluesProduced } from '../helper/jobs.js';
+import { eigenvaluesOfEach } from '../helper/jobs.js';
 import type { Svd } from '../linalg/svd.js';
 import type { OutputSelection } from './types.js';
 
@@ -75,36 +75,15 @@ export class HybridEstimator {
    */
   relativeError2Each(candidates: readonly { dense: Int32Array; rank: number }[]): number[] {
     if (this.total === 0) return candidates.map(() => 0);
-    const values = eigenvaluesOfEach(candidates.map((c) => this.gramOfR(c.dense)), this.l);
-    return candidates.map(({ dense, rank }, c) => this.estimateFrom(values[c], dense, rank));
-  }
-
-  /**
-   * For each (count, rank): denseSet(count, rank, selection) and its relativeError2, bit for
-   * bit; the helper thread solves each candidate's eigenvalue problem while the caller forms
-   * the next candidates' (eigenvaluesProduced).
-   */
-  estimateEach(list: readonly { count: number; rank: number }[], selection: OutputSelection): { dense: Int32Array; estimate: number }[] {
-    const dense: Int32Array[] = list.map(() => new Int32Array(0));
-    const form = (j: number): Float64Array => {
-      dense[j] = this.denseSet(list[j].count, list[j].rank, selection);
-      return this.gramOfR(dense[j]);
-    };
-    if (this.total === 0) {
-      list.forEach((_, j) => (dense[j] = this.denseSet(list[j].count, list[j].rank, selection)));
-      return list.map((_, j) => ({ dense: dense[j], estimate: 0 }));
-    }
-    const values = eigenvaluesProduced(list.length, this.l, form);
-    return list.map(({ rank }, j) => ({ dense: dense[j], estimate: this.estimateFrom(values[j], dense[j], rank) }));
-  }
-
-  /** relativeError2 from the eigenvalues (descending) of C_R C_R^T. */
-  private estimateFrom(values: Float64Array, dense: Int32Array, rank: number): number {
-    let restNorm2 = this.total;
-    for (const j of dense) restNorm2 -= this.colNorm2[j];
-    let kept = 0;
-    for (let i = 0; i < Math.min(rank, this.l); i++) kept += Math.max(values[i], 0);
-    return Math.max(restNorm2 - kept, 0) / this.total;
+    const l = this.l;
+    const values = eigenvaluesOfEach(candidates.map((c) => this.gramOfR(c.dense)), l);
+    return candidates.map(({ dense, rank }, c) => {
+      let restNorm2 = this.total;
+      for (const j of dense) restNorm2 -= this.colNorm2[j];
+      let kept = 0;
+      for (let i = 0; i < Math.min(rank, l); i++) kept += Math.max(values[c][i], 0);
+      return Math.max(restNorm2 - kept, 0) / this.total;
+    });
   }
 
   /**

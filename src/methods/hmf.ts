@@ -63,11 +63,14 @@ export function chooseHybrid(est: HybridEstimator, budget: number, selection: Ou
     } else hi = mid - 1;
   }
   const seen = new Map<number, HybridCandidate>();
-  /** Estimates every new k of a round together (they share the helper thread, see estimateEach). */
+  /** Estimates every new k of a round together (they share the helper thread, see relativeError2Each). */
   const evaluateAll = (ks: readonly number[]): void => {
-    const fresh = [...new Set(ks)].filter((k) => !seen.has(k)).map((k) => ({ k, count: k, rank: hybridRank(n, m, budget, k) }));
-    const estimated = est.estimateEach(fresh, selection);
-    fresh.forEach(({ k, rank }, i) => seen.set(k, { k, rank, dense: estimated[i].dense, estimate: estimated[i].estimate }));
+    const fresh = [...new Set(ks)].filter((k) => !seen.has(k)).map((k) => {
+      const rank = hybridRank(n, m, budget, k);
+      return { k, rank, dense: est.denseSet(k, rank, selection) };
+    });
+    const estimates = est.relativeError2Each(fresh);
+    fresh.forEach((c, i) => seen.set(c.k, { ...c, estimate: estimates[i] }));
   };
   const evaluate = (k: number): HybridCandidate => {
     if (!seen.has(k)) evaluateAll([k]);
