@@ -7,7 +7,7 @@
  *   npm run build && node dist/scripts/bench-ptb.js [--factors 4,8] [--methods hmf,lmf] [--probes N] [--repeat N] [--regen] [--json]
  *
  * The machine may be shared: the load average is printed, each configuration can run
- * --repeat times (fastest kept; numpy always at least twice), and CPU seconds are given
+ * --repeat times (fastest kept; numpy always at least twice, in each of two processes), and CPU seconds are given
  * beside wall seconds.
  *
  * The model is generated once (seeded) into .cache/bench/ptb-medium/. Its weight
@@ -284,6 +284,27 @@ for item in req['matrices']:
 print(json.dumps({'kernel': kernel, 'threads': threads, 'numpy': np.__version__, 'matrices': out}))
 `;
 
+/** Separate numpy processes whose per-matrix fastest times are the reference. */
+const NUMPY_PROCESSES = 2;
+
+/** Per matrix, the fastest of several numpy runs (float32 with its CPU time, one thread, float64 each on its own). */
+function fastestNumpy(results: NumpyResult[]): NumpyResult | undefined {
+  if (results.length === 0) return undefined;
+  const matrices = results[0].matrices.map((m, i) => {
+    const all = results.map((r) => r.matrices[i]);
+    const f32 = all.reduce((a, b) => (b.seconds32 < a.seconds32 ? b : a));
+    const ones = all.map((x) => x.seconds1).filter((x): x is number => x !== null);
+    return {
+      ...m,
+      seconds32: f32.seconds32,
+      cpu32: f32.cpu32,
+      seconds1: ones.length > 0 ? Math.min(...ones) : null,
+      seconds64: Math.min(...all.map((x) => x.seconds64)),
+    };
+  });
+  return { ...results[0], matrices };
+}
+
 function runNumpy(model: string, matrices: { weight: string; shape: [number, number]; ranks: number[] }[], repeat: number): NumpyResult | undefined {
   const dir = mkdtempSync(join(tmpdir(), 'hmf-bench-ptb-'));
   try {
@@ -367,12 +388,20 @@ async function main(): Promise<void> {
       targeted.set(row.weight, t);
     }
   }
-  process.stderr.write('numpy.linalg.svd ...\n');
-  const np = runNumpy(
-    model,
-    [...targeted.values()].map((t) => ({ weight: t.weight, shape: t.shape, ranks: [...t.ranks] })),
-    Math.max(args.repeat, 2),
-  );
+  // numpy's time differs between processes (seen here: 3.6 s in some, 4.7 s in others, each
+  // steady over its repeats): two processes, and the fastest of both per matrix is the reference.
+  const numpyRuns: NumpyResult[] = [];
+  for (let i = 0; i < NUMPY_PROCESSES; i++) {
+    process.stderr.write(`numpy.linalg.svd (process ${i + 1}/${NUMPY_PROCESSES}) ...\n`);
+    const result = runNumpy(
+      model,
+      [...targeted.values()].map((t) => ({ weight: t.weight, shape: t.shape, ranks: [...t.ranks] })),
+      Math.max(args.repeat, 2),
+    );
+    if (result) numpyRuns.push(result);
+  }
+  const np = fastestNumpy(numpyRuns);
+  const numpyTotals = numpyRuns.map((r) => f2(r.matrices.reduce((a, m) => a + m.seconds32, 0)));
   const loadAfter = loadAverage();
   const npSeconds = np ? np.matrices.reduce((a, m) => a + m.seconds32, 0) : NaN;
   const npCpu = np ? np.matrices.reduce((a, m) => a + m.cpu32, 0) : NaN;
@@ -391,7 +420,7 @@ async function main(): Promise<void> {
   if (np) {
     out.push(
       `numpy ${np.numpy}, ${np.kernel}, ${np.threads} threads: full SVD (full_matrices=False) of the targeted matrices ` +
-        `${f2(npSeconds)} s float32 (${f2(npCpu)} CPU s; fastest of ${Math.max(args.repeat, 2)} per matrix), ${f2(np64Seconds)} s float64; ` +
+        `${f2(npSeconds)} s float32 (${f2(npCpu)} CPU s; fastest of ${Math.max(args.repeat, 2)} runs in each of ${numpyRuns.length} processes per matrix; the processes alone: ${numpyTotals.join(' s, ')} s), ${f2(np64Seconds)} s float64; ` +
         `one OpenBLAS thread: ${f2(np1Seconds)} s float32 (a busy machine slows two spinning OpenBLAS threads far more than one)`,
     );
   } else out.push('numpy: not available');
