@@ -23,7 +23,7 @@ export class ScaledMatrix {
   constructor(a: Matrix, scale: number) {
     this.rows = a.rows;
     this.cols = a.cols;
-    this.w = tf.tidy(() => tf.mul(tf.tensor2d(a.data, [a.rows, a.cols]), tf.scalar(scale)));
+    this.w = scale === 1 ? tf.tensor2d(a.data, [a.rows, a.cols]) : tf.tidy(() => tf.mul(tf.tensor2d(a.data, [a.rows, a.cols]), tf.scalar(scale)));
     this.wt = tf.transpose(this.w);
   }
 

@@ -179,6 +179,19 @@ describe('truncatedSvd (gram: power iterations on the small side\'s Gram)', () =
     assert.ok(err <= relativeDifference(steep, reconstruct(sketched.u, sketched.s, sketched.v)) * 1.05);
   });
 
+  it('scales matrices of extreme norm into float32 range (2^60 and 2^-60 times a matrix, whose Gram overflows or underflows unscaled: same error, singular values scaled)', () => {
+    const reference = truncatedSvd(tall, 40, { seed: 1, method: 'gram' });
+    const refError = relativeDifference(tall, reconstruct(reference.u, reference.s, reference.v));
+    for (const factor of [2 ** 60, 2 ** -60]) {
+      const a = { rows: tall.rows, cols: tall.cols, data: Float32Array.from(tall.data, (x) => x * factor) };
+      assert.ok(a.data.every(Number.isFinite) && a.data.some((x) => x !== 0));
+      const svd = truncatedSvd(a, 40, { seed: 1, method: 'gram' });
+      svd.s.forEach((x, i) => assert.ok(Math.abs(x / factor - reference.s[i]) <= 1e-4 * reference.s[0], `s[${i}] at ${factor}`));
+      const err = relativeDifference(a, reconstruct(svd.u, svd.s, svd.v));
+      assert.ok(Math.abs(err - refError) <= 1e-3 * refError, `error ${err} vs ${refError} at ${factor}`);
+    }
+  });
+
   it('recovers an exactly low-rank matrix (rank below the sketch: a singular Gram)', () => {
     const a = spectral(400, 300, 8, () => 1, 5);
     const svd = truncatedSvd(a, 20, { seed: 2, method: 'gram' });
