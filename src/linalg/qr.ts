@@ -304,6 +304,14 @@ export function choleskyStep(y: tf.Tensor2D): tf.Tensor2D | null {
  * Works on L = R^T row by row so every inner loop is contiguous.
  */
 function choleskyInverse(g: Float64Array, n: number): Float32Array | null {
+  // Two functions, not two loops in one: V8 optimizes a function while its first loop runs and
+  // deoptimized it at the second, which had no type feedback yet (17 times in a PTB run).
+  const l = choleskyLower(g, n);
+  return l ? lowerInverseTransposed(l, n) : null;
+}
+
+/** L (row-major, lower) with L L^T = g, or null when a pivot is not positive or below PIVOT_TOLERANCE of its diagonal entry. */
+function choleskyLower(g: Float64Array, n: number): Float64Array | null {
   const l = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     const li = i * n;
@@ -331,7 +339,11 @@ function choleskyInverse(g: Float64Array, n: number): Float32Array | null {
       }
     }
   }
-  // R^-1 = L^-T row by row: (R^-1)_ji = -(sum_{t=j..i-1} L_it (R^-1)_jt) / L_ii, dot products of two rows.
+  return l;
+}
+
+/** R^-1 = L^-T (row-major float32, upper triangular) for lower-triangular L, row by row: (R^-1)_ji = -(sum_{t=j..i-1} L_it (R^-1)_jt) / L_ii. */
+function lowerInverseTransposed(l: Float64Array, n: number): Float32Array {
   const out = new Float64Array(n * n);
   for (let j = 0; j < n; j++) {
     const rj = j * n;

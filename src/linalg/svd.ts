@@ -285,11 +285,9 @@ function gram(x: Float32Array, rows: number, cols: number): Float64Array {
  * s = 0 and a zero vector (they contribute nothing to any reconstruction).
  */
 function normalizedColumns(data: Float32Array, rows: number, l: number): { s: Float64Array; vw: Float32Array; order: Int32Array } {
-  const norm2 = new Float64Array(l);
-  for (let i = 0; i < rows; i++) {
-    const base = i * l;
-    for (let j = 0; j < l; j++) norm2[j] += data[base + j] * data[base + j];
-  }
+  // Each long loop in a function of its own: V8 optimizes a function (on stack) while its
+  // first loop runs and deoptimizes it at the next loop, which has no type feedback yet.
+  const norm2 = columnNorms2(data, rows, l);
   const order = Int32Array.from({ length: l }, (_, j) => j).sort((x, y) => norm2[y] - norm2[x] || x - y);
   const s = Float64Array.from(order, (j) => Math.sqrt(norm2[j]));
   const floor = s[0] * 1e-6;
@@ -299,8 +297,23 @@ function normalizedColumns(data: Float32Array, rows: number, l: number): { s: Fl
     else s[j] = 0;
   }
   const vw = permuteColumns(data, rows, l, order);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < l; j++) vw[i * l + j] *= inv[j];
+  scaleColumns(vw, rows, l, inv);
   return { s, vw, order };
+}
+
+/** Squared norm of each column of row-major `data` (rows x l), in float64. */
+function columnNorms2(data: Float32Array, rows: number, l: number): Float64Array {
+  const norm2 = new Float64Array(l);
+  for (let i = 0; i < rows; i++) {
+    const base = i * l;
+    for (let j = 0; j < l; j++) norm2[j] += data[base + j] * data[base + j];
+  }
+  return norm2;
+}
+
+/** m[i][j] *= factor[j] for row-major m (rows x l). */
+function scaleColumns(m: Float32Array, rows: number, l: number, factor: Float64Array): void {
+  for (let i = 0; i < rows; i++) for (let j = 0; j < l; j++) m[i * l + j] *= factor[j];
 }
 
 /** Row-major (rows x cols) with column j taken from column order[j]; `m` itself when order is the identity. */
