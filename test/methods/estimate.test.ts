@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import { initBackend } from '../../src/backend.js';
 import { selectColumns } from '../../src/linalg/matrix.js';
 import { exactSvd, sketchSvd } from '../../src/linalg/svd.js';
-import { HybridEstimator } from '../../src/methods/estimate.js';
+import { HybridEstimator, largestIndices } from '../../src/methods/estimate.js';
 import { gaussian, spectral } from '../linalg/matrices.js';
 
 before(async () => {
@@ -61,3 +61,25 @@ describe('HybridEstimator', () => {
     assert.deepEqual(Array.from(est.denseSet(3, 4, 'leading')), [0, 1, 2]);
   });
 });
+
+describe('largestIndices', () => {
+  const reference = (values: Float64Array, count: number): number[] =>
+    Array.from({ length: values.length }, (_, j) => j)
+      .sort((a, b) => values[b] - values[a] || a - b)
+      .slice(0, Math.max(0, count))
+      .sort((a, b) => a - b);
+
+  it('equals the first count of a sort by value descending then index, ties and all', () => {
+    let seed = 12345;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296;
+    for (let trial = 0; trial < 200; trial++) {
+      const m = 1 + Math.floor(next() * 60);
+      // Few distinct values, so ties straddle the cut; some -0 and +0 too.
+      const values = Float64Array.from({ length: m }, () => (next() < 0.1 ? -0 : Math.floor(next() * 6) - 2));
+      for (const count of [0, 1, Math.floor(m / 2), m - 1, m, m + 3]) {
+        assert.deepEqual(Array.from(largestIndices(values, count)), reference(values, count), `m ${m} count ${count}`);
+      }
+    }
+  });
+});
+
