@@ -317,20 +317,7 @@ function choleskyLower(g: Float64Array, n: number): Float64Array | null {
     const li = i * n;
     for (let j = 0; j <= i; j++) {
       const lj = j * n;
-      // Four partial sums: a single one is bound by the add latency.
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let t = 0;
-      for (; t + 3 < j; t += 4) {
-        s0 += l[li + t] * l[lj + t];
-        s1 += l[li + t + 1] * l[lj + t + 1];
-        s2 += l[li + t + 2] * l[lj + t + 2];
-        s3 += l[li + t + 3] * l[lj + t + 3];
-      }
-      for (; t < j; t++) s0 += l[li + t] * l[lj + t];
-      const s = g[li + j] - (s0 + s1 + (s2 + s3));
+      const s = g[li + j] - dot(l, li, l, lj, 0, j);
       if (j < i) {
         l[li + j] = s / l[lj + j];
       } else {
@@ -350,20 +337,28 @@ function lowerInverseTransposed(l: Float64Array, n: number): Float32Array {
     out[rj + j] = 1 / l[rj + j];
     for (let i = j + 1; i < n; i++) {
       const li = i * n;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let t = j;
-      for (; t + 3 < i; t += 4) {
-        s0 += l[li + t] * out[rj + t];
-        s1 += l[li + t + 1] * out[rj + t + 1];
-        s2 += l[li + t + 2] * out[rj + t + 2];
-        s3 += l[li + t + 3] * out[rj + t + 3];
-      }
-      for (; t < i; t++) s0 += l[li + t] * out[rj + t];
-      out[rj + i] = -(s0 + s1 + (s2 + s3)) / l[li + i];
+      out[rj + i] = -dot(l, li, out, rj, j, i) / l[li + i];
     }
   }
   return Float32Array.from(out);
+}
+
+/**
+ * sum over t in [from, to) of a[ai + t] * b[bi + t], in four partial sums (a single one is
+ * bound by the add latency), combined as s0 + s1 + (s2 + s3).
+ */
+function dot(a: Float64Array, ai: number, b: Float64Array, bi: number, from: number, to: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let t = from;
+  for (; t + 3 < to; t += 4) {
+    s0 += a[ai + t] * b[bi + t];
+    s1 += a[ai + t + 1] * b[bi + t + 1];
+    s2 += a[ai + t + 2] * b[bi + t + 2];
+    s3 += a[ai + t + 3] * b[bi + t + 3];
+  }
+  for (; t < to; t++) s0 += a[ai + t] * b[bi + t];
+  return s0 + s1 + (s2 + s3);
 }
