@@ -130,9 +130,8 @@ interface PthreadModule {
  * if `init` throws; the caller then falls back to the single-threaded build.
  */
 export async function withWasmThreads<T>(threads: number, init: () => Promise<T>): Promise<T> {
-  const dir = join(os.tmpdir(), `hmf-tfjs-wasm-${tf.version.tfjs}`);
   // Fails here, before anything is patched, where the files could not be written.
-  mkdirSync(dir, { recursive: true });
+  const dir = wasmFilesDir();
   const texts = new WeakMap<Blob, string>();
   const RealBlob = globalThis.Blob;
   const realCreate = URL.createObjectURL.bind(URL);
@@ -203,6 +202,26 @@ export function releaseWasmWorkers(module: unknown): void {
   for (const w of pthread.runningWorkers) w.unref();
   for (const w of pthread.unusedWorkers) void w.terminate();
   pthread.unusedWorkers.length = 0;
+}
+
+/**
+ * Where the loader's scripts are kept (content-addressed, shared by every run): the user's
+ * cache folder ($XDG_CACHE_HOME or ~/.cache, then hmf/), or the system temp folder where
+ * that cannot be written. Not the temp folder first: a file a run leaves there looks
+ * like litter (tests must leave the temp folder as they found it).
+ */
+function wasmFilesDir(): string {
+  const name = `tfjs-wasm-${tf.version.tfjs}`;
+  const cache = process.env.XDG_CACHE_HOME || join(os.homedir(), '.cache');
+  const dir = join(cache, 'hmf', name);
+  try {
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  } catch {
+    const fallback = join(os.tmpdir(), `hmf-${name}`);
+    mkdirSync(fallback, { recursive: true });
+    return fallback;
+  }
 }
 
 /** Writes `text` once to dir/<hash><ext> (atomically: temp file, then rename) and returns the path. */

@@ -1,5 +1,5 @@
 import { tf } from '../src/tf.js';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,8 +7,25 @@ import { fileURLToPath } from 'node:url';
 /** Repository root (tests run from dist/test/...). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+let processRoot: string | undefined;
+
+/**
+ * One folder per test process in the system temp folder, removed when the process exits
+ * (node --test runs each file in a process of its own), so a test run leaves the temp
+ * folder as it found it whatever the tests forget to delete.
+ */
+export function testRoot(): string {
+  if (processRoot === undefined) {
+    const root = mkdtempSync(join(tmpdir(), 'hmf-test-'));
+    processRoot = root;
+    process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+  }
+  return processRoot;
+}
+
+/** A fresh folder inside this process's test root (see testRoot). */
 export function tempDir(prefix = 'hmf-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return mkdtempSync(join(testRoot(), prefix));
 }
 
 /**
