@@ -5,17 +5,20 @@
 export class HmfError extends Error {
   /** Process exit code the CLI uses for this error. */
   readonly exitCode: number;
+  /** What to do next, printed on a line of its own after the message (e.g. where help is). */
+  readonly hint?: string;
 
-  constructor(message: string, exitCode: number, options?: { cause?: unknown }) {
+  constructor(message: string, exitCode: number, options?: { cause?: unknown; hint?: string }) {
     super(message, options);
     this.name = new.target.name;
     this.exitCode = exitCode;
+    if (options?.hint) this.hint = options.hint;
   }
 }
 
 /** Bad flags, arguments or data files given by the user (exit 2). */
 export class UsageError extends HmfError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
     super(message, 2, options);
   }
 }

@@ -19,7 +19,6 @@ export function program(): Command {
     .description('Compress TensorFlow.js models with hybrid matrix factorization (HMF), low-rank factorization or pruning')
     .version(TOOL_VERSION)
     .option('--verbose', 'print stack traces of errors')
-    .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', ENVIRONMENT_HELP)
     .exitOverride()
     .configureOutput({ outputError: () => {} });
@@ -30,17 +29,25 @@ export function program(): Command {
   return p;
 }
 
+/** `hmf <command> --help` for the command argv names, else `hmf --help`. */
+function helpCommand(prog: Command, argv: readonly string[]): string {
+  const known = prog.commands.map((c) => c.name());
+  const command = argv.slice(2).find((a) => !a.startsWith('-'));
+  return command !== undefined && known.includes(command) ? `hmf ${command} --help` : 'hmf --help';
+}
+
 /** Runs the CLI on argv; resolves to the exit code, throws HmfErrors for bin/ to map. */
 export async function main(argv: readonly string[]): Promise<number> {
+  const prog = program();
   try {
-    await program().parseAsync([...argv]);
+    await prog.parseAsync([...argv]);
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
       // Help shown because no command was given: usage error, help already on stderr.
       if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2;
-      throw new UsageError(err.message.replace(/^error: /, ''), { cause: err });
+      throw new UsageError(err.message.replace(/^error: /, ''), { cause: err, hint: `run '${helpCommand(prog, argv)}' for usage` });
     }
     throw err;
   }

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { ModelFormatError } from '../errors.js';
 import { decodeEntry, fixedByteLength, layoutGroup, type GroupLayout } from './codec.js';
 import { parseModelJson, type ManifestGroup, type ParsedModelJson } from './manifest.js';
@@ -32,7 +32,9 @@ async function readModelJson(path: string): Promise<Buffer> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const found = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a folder' : (err as Error).message;
-    throw new ModelFormatError(`${path}: cannot read the model: expected a TF.js model.json file, found ${found}`, { cause: err });
+    const inside = join(path, 'model.json');
+    const hint = code === 'EISDIR' && (await stat(inside).then((s) => s.isFile(), () => false)) ? `; did you mean ${inside}?` : '';
+    throw new ModelFormatError(`${path}: cannot read the model: expected a TF.js model.json file, found ${found}${hint}`, { cause: err });
   }
 }
 
