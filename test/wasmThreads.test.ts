@@ -74,7 +74,7 @@ describe('threaded wasm backend', () => {
     const dir = tempDir('hmf-threads-');
     const notADir = join(dir, 'file');
     writeFileSync(notADir, '');
-    const broken = run({ HMF_WASM_THREADS: '2', TMPDIR: notADir });
+    const broken = run({ HMF_WASM_THREADS: '2', XDG_CACHE_HOME: notADir, TMPDIR: notADir });
     const one = run({ HMF_WASM_THREADS: '1' });
     assert.equal(broken.threads, 1);
     assert.equal(broken.digest, one.digest);
