@@ -19,6 +19,21 @@ export function permuteRows(m: Matrix, order: Int32Array): Matrix {
 }
 
 /**
+ * `order` (a permutation of m channels) applied to each of the t blocks of a weight with
+ * rows = t·m: row b·m + i of the result is row b·m + order[i]. A convolution kernel viewed
+ * as (kh·kw·cin) x cout has one block of cin rows per kernel offset; a Dense kernel after
+ * Flatten one per position; a per-channel vector one.
+ */
+export function tileOrder(order: Int32Array, rows: number): Int32Array {
+  const m = order.length;
+  if (rows === m) return order;
+  if (m === 0 || rows % m !== 0) throw new RangeError(`tileOrder: ${rows} rows are not blocks of ${m} channels`);
+  const out = new Int32Array(rows);
+  for (let b = 0; b < rows; b += m) for (let i = 0; i < m; i++) out[b + i] = b + order[i];
+  return out;
+}
+
+/**
  * The float32 weights of a model as they are being edited: a target may get its rows
  * permuted (by an HMF layer before it) before it is compressed itself, and a weight
  * that is left dense still has to be written with its permuted rows.
@@ -31,19 +46,26 @@ export class WeightEdits {
     this.original = new Map(weights.map((w) => [w.name, w]));
   }
 
-  /** The current values of a 2-D float32 weight as a matrix. */
+  /**
+   * The current values of a float32 weight as a matrix: its last axis is the columns (a
+   * convolution kernel (kh, kw, cin, cout) is (kh·kw·cin) x cout); a vector is one column.
+   */
   matrix(name: string): Matrix {
     const w = this.original.get(name);
-    if (!w || w.shape.length !== 2 || w.dtype !== 'float32') throw new Error(`internal: ${name} is not a 2-D float32 weight`);
-    return { rows: w.shape[0], cols: w.shape[1], data: this.edited.get(name) ?? (w.values as Float32Array) };
+    if (!w || w.shape.length === 0 || w.dtype !== 'float32') throw new Error(`internal: ${name} is not a float32 weight of rank 1 or more`);
+    const cols = w.shape.length === 1 ? 1 : w.shape[w.shape.length - 1];
+    const size = w.shape.reduce((a, b) => a * b, 1);
+    return { rows: cols === 0 ? 0 : size / cols, cols, data: this.edited.get(name) ?? (w.values as Float32Array) };
   }
 
   set(name: string, values: Float32Array): void {
     this.edited.set(name, values);
   }
 
+  /** Reorders the weight's rows for a producer's new channel order, in each block of rows (see tileOrder). */
   permuteRows(name: string, order: Int32Array): void {
-    this.set(name, permuteRows(this.matrix(name), order).data);
+    const m = this.matrix(name);
+    this.set(name, permuteRows(m, tileOrder(order, m.rows)).data);
   }
 
   /** New values of every weight that changed. */

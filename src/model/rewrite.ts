@@ -1,7 +1,8 @@
 import type { Weight } from '../io/index.js';
 import type { Compressed, HybridFactors, LowRankFactors } from '../methods/types.js';
 import { isRecurrentTarget, rewriteRecurrent, unwrapTimeDistributed } from './recurrent.js';
-import { denseConfig, inputShapeOf, vectorOf, weightOf } from './layerJson.js';
+import { convParts } from './conv.js';
+import { denseConfig, denseParts, inputShapeOf, vectorOf, weightOf, type PartBuilder } from './layerJson.js';
 import { findLayerWeight, type SkippedMatrix, type TargetMatrix } from './targets.js';
 import { layerName, toFunctional, type InboundRef, type LayerJson, type LayersGraph } from './topology.js';
 
@@ -123,6 +124,11 @@ function inbound(layer: LayerJson): InboundRef[][] | undefined {
   return layer.inbound_nodes;
 }
 
+/** The stock layers that build a kernel target's parts: Dense layers, or convolutions (src/model/conv.ts). */
+function partsOf(layer: LayerJson, target: TargetMatrix): PartBuilder {
+  return target.conv ? convParts(layer, target.conv) : denseParts(layer.config, target.rows);
+}
+
 function lowRankLayers(
   g: LayersGraph,
   layer: LayerJson,
@@ -134,27 +140,38 @@ function lowRankLayers(
   const name = layerName(layer);
   const pName = `${name}_lmf_p`;
   const cfg = layer.config;
-  const first: LayerJson =
-    target.role === 'embeddings'
-      ? { class_name: 'Embedding', config: { ...cfg, name: pName, output_dim: f.rank } }
-      : { class_name: 'Dense', config: { ...denseConfig(cfg, pName, f.rank, false, 'linear'), ...inputShapeOf(cfg) } };
-  const second: LayerJson = {
-    class_name: 'Dense',
-    config:
-      target.role === 'embeddings'
-        ? denseConfig({}, name, target.cols, false, 'linear')
-        : denseConfig(cfg, name, target.cols, bias !== undefined, String(cfg.activation ?? 'linear')),
-  };
-  if (g.kind === 'functional') {
-    first.name = pName;
-    first.inbound_nodes = inbound(layer);
-    second.name = name;
-    second.inbound_nodes = [[[pName, 0, 0, {}]]];
+  if (target.role === 'embeddings') {
+    const first: LayerJson = { class_name: 'Embedding', config: { ...cfg, name: pName, output_dim: f.rank } };
+    const second: LayerJson = { class_name: 'Dense', config: denseConfig({}, name, target.cols, false, 'linear') };
+    wire(g, layer, first, second);
+    return { layers: [first, second], weights: [weightOf(`${pName}/embeddings`, f.p, source), weightOf(`${name}/kernel`, f.q, source)] };
   }
-  const pRole = target.role === 'embeddings' ? 'embeddings' : 'kernel';
-  const ws: Weight[] = [weightOf(`${pName}/${pRole}`, f.p, source), weightOf(`${name}/kernel`, f.q, source)];
-  if (bias && target.role === 'kernel') ws.push(bias.name === `${name}/bias` ? bias : { ...bias, name: `${name}/bias` });
+  const parts = partsOf(layer, target);
+  const first = parts.full(pName, f.rank, false, 'linear');
+  first.config = { ...first.config, ...inputShapeOf(cfg) };
+  const second = parts.pointwise(name, target.cols, bias !== undefined, String(cfg.activation ?? innerActivation(layer)));
+  wire(g, layer, first, second);
+  const ws: Weight[] = [
+    weightOf(`${pName}/kernel`, f.p, source, parts.fullShape(f.rank)),
+    weightOf(`${name}/kernel`, f.q, source, parts.pointwiseShape(f.rank, target.cols)),
+  ];
+  if (bias) ws.push(bias.name === `${name}/bias` ? bias : { ...bias, name: `${name}/bias` });
   return { layers: [first, second], weights: ws };
+}
+
+/** A functional model's edges for a layer replaced by `first` -> `second` (which keeps its name). */
+function wire(g: LayersGraph, layer: LayerJson, first: LayerJson, second: LayerJson): void {
+  if (g.kind !== 'functional') return;
+  first.name = String(first.config.name);
+  first.inbound_nodes = inbound(layer);
+  second.name = layerName(layer);
+  second.inbound_nodes = [[[first.name, 0, 0, {}]]];
+}
+
+/** The activation of the layer a TimeDistributed wraps (the wrapper itself has none). */
+function innerActivation(layer: LayerJson): string {
+  const inner = layer.config.layer as { config?: { activation?: unknown } } | undefined;
+  return String(inner?.config?.activation ?? 'linear');
 }
 
 function hybridLayers(
@@ -168,7 +185,7 @@ function hybridLayers(
   if (g.kind !== 'functional') throw new Error('rewrite: HMF needs a functional graph');
   const name = layerName(layer);
   const cfg = layer.config;
-  const activation = target.role === 'kernel' ? String(cfg.activation ?? 'linear') : 'linear';
+  const activation = target.role === 'kernel' ? String(cfg.activation ?? innerActivation(layer)) : 'linear';
   const partsActivation = ELEMENTWISE_ACTIVATIONS.has(activation) ? activation : 'linear';
   const names = { dense: `${name}_hmf_dense`, p: `${name}_hmf_p`, q: `${name}_hmf_q`, join: `${name}_hmf_join` };
   const from = inbound(layer);
@@ -183,31 +200,22 @@ function hybridLayers(
     if (hasLowRank) {
       layers.push({ name: names.p, class_name: 'Embedding', config: { ...cfg, name: names.p, output_dim: f.rank }, inbound_nodes: from });
       ws.push(weightOf(`${names.p}/embeddings`, f.p, source));
+      layers.push({ ...denseLayer({}, names.q, f.lowRankOutputs.length, false, partsActivation), name: names.q, inbound_nodes: [[[names.p, 0, 0, {}]]] });
+      ws.push(weightOf(`${names.q}/kernel`, f.q, source));
     }
   } else {
-    layers.push({
-      name: names.dense,
-      class_name: 'Dense',
-      config: denseConfig(cfg, names.dense, f.k, biasValues !== undefined, partsActivation),
-      inbound_nodes: from,
-    });
-    ws.push(weightOf(`${names.dense}/kernel`, f.dense, source));
+    const parts = partsOf(layer, target);
+    layers.push({ ...parts.full(names.dense, f.k, biasValues !== undefined, partsActivation), name: names.dense, inbound_nodes: from });
+    ws.push(weightOf(`${names.dense}/kernel`, f.dense, source, parts.fullShape(f.k)));
     if (biasValues) ws.push(vectorOf(`${names.dense}/bias`, pick(biasValues, f.denseOutputs), bias));
     if (hasLowRank) {
-      layers.push({ name: names.p, class_name: 'Dense', config: denseConfig(cfg, names.p, f.rank, false, 'linear'), inbound_nodes: from });
-      ws.push(weightOf(`${names.p}/kernel`, f.p, source));
+      const m = f.lowRankOutputs.length;
+      layers.push({ ...parts.full(names.p, f.rank, false, 'linear'), name: names.p, inbound_nodes: from });
+      ws.push(weightOf(`${names.p}/kernel`, f.p, source, parts.fullShape(f.rank)));
+      layers.push({ ...parts.pointwise(names.q, m, biasValues !== undefined, partsActivation), name: names.q, inbound_nodes: [[[names.p, 0, 0, {}]]] });
+      ws.push(weightOf(`${names.q}/kernel`, f.q, source, parts.pointwiseShape(f.rank, m)));
+      if (biasValues) ws.push(vectorOf(`${names.q}/bias`, pick(biasValues, f.lowRankOutputs), bias));
     }
-  }
-  if (hasLowRank) {
-    const qBias = target.role === 'kernel' && biasValues !== undefined;
-    layers.push({
-      name: names.q,
-      class_name: 'Dense',
-      config: denseConfig(target.role === 'kernel' ? cfg : {}, names.q, f.lowRankOutputs.length, qBias, partsActivation),
-      inbound_nodes: [[[names.p, 0, 0, {}]]],
-    });
-    ws.push(weightOf(`${names.q}/kernel`, f.q, source));
-    if (qBias && biasValues) ws.push(vectorOf(`${names.q}/bias`, pick(biasValues, f.lowRankOutputs), bias));
   }
   const joined = partsActivation === activation ? name : names.join;
   if (hasLowRank) {
@@ -225,6 +233,10 @@ function hybridLayers(
     layers.push({ name, class_name: 'Activation', config: { activation, name, trainable: true }, inbound_nodes: [[[joined, 0, 0, {}]]] });
   }
   return { layers, weights: ws };
+}
+
+function denseLayer(base: Record<string, unknown>, name: string, units: number, useBias: boolean, activation: string): LayerJson {
+  return { class_name: 'Dense', config: denseConfig(base, name, units, useBias, activation) };
 }
 
 function pick(v: Float32Array, idx: Int32Array): Float32Array {

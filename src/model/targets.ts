@@ -1,4 +1,5 @@
 import type { Weight } from '../io/index.js';
+import { convRows, isConvLayer, scanConvLayer, type ConvGeometry } from './conv.js';
 import { isSequenceLayer, recurrentTargets } from './recurrent.js';
 import { consumersOf, layerName, outputLayerNames, type LayerJson, type LayersGraph } from './topology.js';
 
@@ -30,6 +31,11 @@ export interface TargetMatrix {
   restoresOrder?: boolean;
   /** Why HMF must keep the leading outputs dense here, when not the default reason. */
   leadingReason?: string;
+  /**
+   * A convolution kernel, viewed as the (kh·kw·cin) x cout matrix (rows x cols here): how it is
+   * applied, which every factorized form keeps (src/model/conv.ts).
+   */
+  conv?: ConvGeometry;
 }
 
 export interface ScanOptions {
@@ -68,7 +74,9 @@ const KNOWN_LAYERS = new Set([
 const PERMUTATION_EQUIVARIANT = new Set([
   'Dropout', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'ThresholdedReLU', 'AlphaDropout',
   'GaussianDropout', 'GaussianNoise', 'SpatialDropout1D', 'ActivityRegularization',
-  'GlobalAveragePooling1D', 'GlobalMaxPooling1D', 'AveragePooling1D', 'MaxPooling1D',
+  'GlobalAveragePooling1D', 'GlobalMaxPooling1D', 'AveragePooling1D', 'MaxPooling1D', 'GlobalAveragePooling2D',
+  'GlobalMaxPooling2D', 'AveragePooling2D', 'MaxPooling2D', 'ZeroPadding1D', 'ZeroPadding2D', 'Cropping1D', 'Cropping2D',
+  'UpSampling1D', 'UpSampling2D', 'SpatialDropout2D',
 ]);
 
 /** The weight of `layer` with the given role (`kernel`, `bias`, `embeddings`), if the manifest has it. */
@@ -100,6 +108,12 @@ export function scanTargets(graph: LayersGraph, weights: readonly Weight[], minP
         skipped.push(...found.skipped);
         continue;
       }
+    }
+    if (isConvLayer(layer)) {
+      const found = convTarget(layer, weights, minParams, byName, consumers, outputs);
+      if (found && 'target' in found) targets.push(found.target);
+      else if (found) skipped.push(...found.skipped);
+      continue;
     }
     const role: TargetRole | null = layer.class_name === 'Dense' ? 'kernel' : layer.class_name === 'Embedding' ? 'embeddings' : null;
     if (role === null) {
@@ -143,10 +157,55 @@ export function scanTargets(graph: LayersGraph, weights: readonly Weight[], minP
   return { targets, skipped, unknownLayers };
 }
 
+/** A convolution layer's target, or its kernels left as they are with the reason. */
+function convTarget(
+  layer: LayerJson,
+  weights: readonly Weight[],
+  minParams: number,
+  byName: Map<string, LayerJson>,
+  consumers: Map<string, string[]>,
+  outputs: Set<string>,
+): { target: TargetMatrix } | { skipped: SkippedMatrix[] } | null {
+  const name = layerName(layer);
+  const scan = scanConvLayer(layer, (role) => findLayerWeight(weights, name, role));
+  if (scan === null) return null;
+  const skip = (ws: readonly Weight[], reason: string) => ({ skipped: ws.map((w) => ({ weight: w.name, layer: name, shape: w.shape, reason })) });
+  if (scan.kind === 'skip') return skip(scan.weights, scan.reason);
+  const { kernel, geometry } = scan;
+  if (kernel.dtype !== 'float32') return skip([kernel], `${kernel.dtype} weights are not compressed`);
+  const rows = convRows(geometry);
+  const cols = scan.outChannels;
+  if (rows * cols < minParams) return skip([kernel], `${rows * cols} parameters, below --min-params ${minParams}`);
+  if ((layer.inbound_nodes?.length ?? 1) > 1) {
+    return skip([kernel], `shared layer (called ${layer.inbound_nodes?.length} times); rewriting one call would change the others`);
+  }
+  const channelAxis = scan.timeDistributed ? null : geometry.kernel.length + 1;
+  return {
+    target: {
+      weight: kernel.name,
+      layer: name,
+      layerClass: layer.class_name,
+      role: 'kernel',
+      rows,
+      cols,
+      orderAbsorbers: outputs.has(name) || scan.timeDistributed ? null : findAbsorbers(name, byName, consumers, outputs, weights, channelAxis),
+      conv: geometry,
+    },
+  };
+}
+
 /**
- * The kernels that can absorb a permutation of `name`'s outputs: every path from the
- * layer must pass only through permutation-equivariant layers and end in a Dense
- * layer that takes only this input. Null if any path does not.
+ * The weights that can absorb a permutation of `name`'s outputs (its last, channel axis):
+ * every path from the layer must pass only through layers that act on each channel alike
+ * and end in a layer that mixes channels through a kernel taking only this input (Dense,
+ * Conv1D, Conv2D: their input rows are permuted). BatchNormalization and DepthwiseConv2D
+ * on the way act per channel: their per-channel weights are permuted too. Null if any path
+ * does not end so. `channelAxis` is the index of the channel axis of `name`'s output when
+ * known (BatchNormalization must normalise that axis).
+ *
+ * A weight with rows = t·m for the layer's m outputs takes the permutation in each of its t
+ * blocks of m rows (a convolution kernel's kh·kw offsets, a Dense after Flatten's positions):
+ * see `tileOrder` in src/model/order.ts.
  */
 function findAbsorbers(
   name: string,
@@ -154,6 +213,7 @@ function findAbsorbers(
   consumers: Map<string, string[]>,
   outputs: Set<string>,
   weights: readonly Weight[],
+  channelAxis: number | null = null,
 ): string[] | null {
   const absorbers: string[] = [];
   const next = consumers.get(name) ?? [];
@@ -163,20 +223,42 @@ function findAbsorbers(
     if (!consumer) return null;
     const single = (consumer.inbound_nodes ?? [[null]]).length === 1 && (consumer.inbound_nodes?.[0]?.length ?? 1) === 1;
     if (!single) return null;
-    if (consumer.class_name === 'Dense') {
-      const kernel = findLayerWeight(weights, consumerName, 'kernel');
+    const cfg = consumer.config;
+    const own = (role: string) => findLayerWeight(weights, consumerName, role);
+    if (consumer.class_name === 'Dense' || ((consumer.class_name === 'Conv1D' || consumer.class_name === 'Conv2D') && isChannelsLast(cfg) && (cfg.groups ?? 1) === 1)) {
+      const kernel = own('kernel');
       if (!kernel) return null;
       absorbers.push(kernel.name);
+      continue;
+    }
+    // Per-channel layers: their own weights follow the order, and so do their outputs.
+    let perChannel: string[] = [];
+    let axis = channelAxis;
+    if (consumer.class_name === 'BatchNormalization') {
+      const a = Array.isArray(cfg.axis) && cfg.axis.length === 1 ? cfg.axis[0] : (cfg.axis ?? -1);
+      if (!(a === -1 || (channelAxis !== null && a === channelAxis))) return null;
+      perChannel = ['gamma', 'beta', 'moving_mean', 'moving_variance'].flatMap((role) => own(role)?.name ?? []);
+    } else if (consumer.class_name === 'DepthwiseConv2D') {
+      if (!isChannelsLast(cfg) || (cfg.depth_multiplier ?? 1) !== 1) return null;
+      perChannel = ['depthwise_kernel', 'bias'].flatMap((role) => own(role)?.name ?? []);
+    } else if (consumer.class_name === 'Flatten') {
+      if (!isChannelsLast(cfg)) return null;
+      axis = 1;
     } else if (PERMUTATION_EQUIVARIANT.has(consumer.class_name) && isLastAxisEquivariant(consumer)) {
-      if (outputs.has(consumerName)) return null;
-      const deeper = findAbsorbers(consumerName, byName, consumers, outputs, weights);
-      if (deeper === null) return null;
-      absorbers.push(...deeper);
+      if (consumer.class_name.startsWith('Global')) axis = 1;
     } else {
       return null;
     }
+    if (outputs.has(consumerName)) return null;
+    const deeper = findAbsorbers(consumerName, byName, consumers, outputs, weights, axis);
+    if (deeper === null) return null;
+    absorbers.push(...perChannel, ...deeper);
   }
   return absorbers;
+}
+
+function isChannelsLast(cfg: Record<string, unknown>): boolean {
+  return cfg.data_format === undefined || cfg.data_format === null || cfg.data_format === 'channels_last';
 }
 
 function isLastAxisEquivariant(layer: LayerJson): boolean {
@@ -184,8 +266,5 @@ function isLastAxisEquivariant(layer: LayerJson): boolean {
     const axis = layer.config.axis;
     return axis === undefined || axis === -1;
   }
-  if (layer.class_name === 'GlobalAveragePooling1D' || layer.class_name === 'GlobalMaxPooling1D') {
-    return layer.config.data_format === undefined || layer.config.data_format === 'channels_last';
-  }
-  return true;
+  return isChannelsLast(layer.config);
 }

@@ -3,7 +3,7 @@ import { hmf, lmf, pruneGlobal, pruneLayer } from '../methods/index.js';
 import { reconstruct, wandaPrune, wandaPruneGlobal, weightedHmf, weightedLmf } from '../methods/weighted.js';
 import type { Compressed, MethodName, OutputSelection } from '../methods/types.js';
 import type { Matrix } from '../linalg/matrix.js';
-import { emittedOrder, type WeightEdits } from '../model/order.js';
+import { emittedOrder, tileOrder, type WeightEdits } from '../model/order.js';
 import type { MatrixRewrite } from '../model/rewrite.js';
 import type { TargetMatrix } from '../model/targets.js';
 import type { MatrixReport } from '../report/schema.js';
@@ -57,7 +57,7 @@ export function executePlan(
     const g = opts.calibration?.grams.get(t.weight);
     if (!g) return null;
     const order = permuted.get(t.weight);
-    return order ? permuteGram(g, order) : g;
+    return order ? permuteGram(g, tileOrder(order, g.n)) : g;
   };
   const globalPrune =
     opts.method === 'prune' && opts.scope === 'global'

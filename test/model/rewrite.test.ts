@@ -2,52 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../../src/tf.js';
 import { initBackend } from '../../src/backend.js';
-import { toArtifacts } from '../../src/io/index.js';
 import type { Matrix } from '../../src/linalg/matrix.js';
-import type { HybridFactors, LowRankFactors } from '../../src/methods/types.js';
-import { emittedOrder, WeightEdits } from '../../src/model/order.js';
-import { rewriteLayers, type MatrixRewrite } from '../../src/model/rewrite.js';
+import type { HybridFactors } from '../../src/methods/types.js';
 import { scanTargets } from '../../src/model/targets.js';
-import { parseLayersTopology, serializeLayersTopology } from '../../src/model/topology.js';
-import { exactHmf as exactHmfWhere, exactLmf, savedModel as saved } from './exact.js';
+import { parseLayersTopology } from '../../src/model/topology.js';
+import { exactHmf as exactHmfWhere, exactLmf, rewriteAndCompare, savedModel as saved } from './exact.js';
 
 /** Exact HMF with the listed dense outputs. */
 function exactHmf(k: Matrix, dense: number[]): HybridFactors {
   return exactHmfWhere(k, (j) => dense.includes(j));
-}
-
-async function rewriteAndCompare(
-  model: tf.LayersModel,
-  input: tf.Tensor,
-  choose: (weight: string, k: Matrix) => LowRankFactors | HybridFactors | null,
-): Promise<{ className: string; layers: string[] }> {
-  const file = await saved(model);
-  const graph = parseLayersTopology(file.json.modelTopology, 'test');
-  const scan = scanTargets(graph, file.weights, 1);
-  const edits = new WeightEdits(file.weights);
-  const rewrites: MatrixRewrite[] = [];
-  for (const t of scan.targets) {
-    const result = choose(t.weight, edits.matrix(t.weight));
-    if (!result) continue;
-    rewrites.push({ target: t, result });
-    const order = result.kind === 'hmf' ? emittedOrder(result.denseOutputs, result.lowRankOutputs) : null;
-    if (order) {
-      assert.ok(t.orderAbsorbers, `${t.layer} must be able to absorb its output order`);
-      for (const a of t.orderAbsorbers) edits.permuteRows(a, order);
-    }
-  }
-  const out = rewriteLayers(graph, file.weights, rewrites, edits.changed());
-  const json = { ...file.json, modelTopology: serializeLayersTopology(file.json.modelTopology, out.graph) };
-  const rebuilt = await tf.loadLayersModel(tf.io.fromMemory(toArtifacts({ json, weights: out.weights })));
-  const expected = model.predict(input) as tf.Tensor;
-  const actual = rebuilt.predict(input) as tf.Tensor;
-  assert.deepEqual(actual.shape, expected.shape);
-  const diff = tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0];
-  assert.ok(diff < 1e-5, `max abs difference ${diff}`);
-  const topology = json.modelTopology as { class_name: string };
-  const result = { className: topology.class_name, layers: rebuilt.layers.map((l) => l.getClassName()) };
-  rebuilt.dispose();
-  return result;
 }
 
 function mlp(): tf.LayersModel {
