@@ -17,7 +17,9 @@
  */
 import { tf } from '../src/tf.js';
 import { initBackend, type BackendName } from '../src/backend.js';
-import { HmfLSTM, registerHmfLayers, toRanges, type FactorsConfig } from '../src/runtime/index.js';
+import { registerHmfLayers, toRanges, type FactorsConfig } from '../src/runtime/index.js';
+
+const { HmfLSTM } = registerHmfLayers(tf);
 
 const ALL_VARIANTS = ['hmf-dense', 'portable-lmf', 'lmf', 'hmf', 'hmf-gather'];
 
@@ -134,7 +136,6 @@ interface Row {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const backend = await initBackend(args.backend ?? 'wasm');
-  registerHmfLayers();
   const rows: Row[] = [];
   const overhead = opOverheadMs();
   if (!args.json) {

@@ -6,7 +6,7 @@ import { registerHmfLayers } from '../runtime/index.js';
 
 /** A layers model loaded into TF.js from memory (hmf runtime layers registered). */
 export async function loadLayers(model: ModelFile): Promise<tf.LayersModel> {
-  registerHmfLayers();
+  registerHmfLayers(tf);
   return tf.loadLayersModel(tf.io.fromMemory(toArtifacts(model)));
 }
 

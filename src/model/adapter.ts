@@ -33,7 +33,7 @@ export interface ModelAdapter {
 
 export interface AdaptedRewrite {
   model: ModelFile;
-  /** The output needs the hmf runtime (`registerHmfLayers()`) to load. */
+  /** The output needs the hmf runtime (`registerHmfLayers(tf)`) to load. */
   runtimeRequired: boolean;
   /** Compressed matrices the rewrite had to leave dense, with the reason. */
   leftDense: readonly SkippedMatrix[];
@@ -60,7 +60,7 @@ export function layersAdapter(model: ModelFile, minParams: number, portable = fa
       };
     },
     async load(m, stored) {
-      registerHmfLayers();
+      registerHmfLayers(tf);
       const loaded = await tf.loadLayersModel(tf.io.fromMemory(stored ?? toArtifacts(m)));
       return { runnable: layersRunnable(loaded), signatures: inputSignatures(loaded), macsPerExample: layersMacs(loaded) };
     },

@@ -2,7 +2,11 @@ import type { Report } from './schema.js';
 import { formatBytes, formatCount, formatFactor, formatMs, formatPercent, plainStyle, table, threadsText, type Style } from './format.js';
 
 /** The two lines that load a model using hmf runtime layers. */
-export const RUNTIME_SNIPPET = ["import { registerHmfLayers } from 'hmf/runtime';", 'registerHmfLayers(); // before tf.loadLayersModel(...)'];
+export const RUNTIME_SNIPPET = [
+  "import * as tf from '@tensorflow/tfjs';",
+  "import { registerHmfLayers } from 'hmf/runtime';",
+  'registerHmfLayers(tf); // before tf.loadLayersModel(...); in a page: <script src="hmf-runtime.min.js"> after TF.js\'s',
+];
 
 /** The compress report as a terminal table (DESIGN.md §4). */
 export function renderTerminal(report: Report, style: Style = plainStyle): string {

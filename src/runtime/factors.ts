@@ -1,4 +1,7 @@
-import { tf } from '../tf.js';
+import type * as Tf from '@tensorflow/tfjs';
+
+/** The TF.js the runtime's layers run on: the app's own `@tensorflow/tfjs` module. */
+export type TfModule = typeof Tf;
 
 /**
  * How a runtime recurrent layer stores one of its matrices K (n x m): config
@@ -90,18 +93,18 @@ function countBelow(sorted: Int32Array, value: number): number {
 }
 
 /** A TF.js weight initializer (the class is not exported by name). */
-export type Initializer = ReturnType<typeof tf.initializers.ones>;
+export type Initializer = ReturnType<typeof Tf.initializers.ones>;
 
 /** A layer's addWeight (protected in TF.js), bound by the cell that owns the weights. */
-export type AddWeight = (name: string, shape: number[], initializer: Initializer) => tf.LayerVariable;
+export type AddWeight = (name: string, shape: number[], initializer: Initializer) => Tf.LayerVariable;
 
 /** The tensors one block of a matrix is multiplied with during one call of the layer. */
 export interface PreparedBlock {
-  full: tf.Tensor2D | null;
-  dense: tf.Tensor2D | null;
-  p: tf.Tensor2D | null;
-  q: tf.Tensor2D | null;
-  gather: tf.Tensor1D | null;
+  full: Tf.Tensor2D | null;
+  dense: Tf.Tensor2D | null;
+  p: Tf.Tensor2D | null;
+  q: Tf.Tensor2D | null;
+  gather: Tf.Tensor1D | null;
 }
 
 /**
@@ -110,12 +113,13 @@ export interface PreparedBlock {
  */
 export class MatrixWeights {
   readonly layout: FactorLayout | null;
-  private full: tf.LayerVariable | null = null;
-  private dense: tf.LayerVariable | null = null;
-  private p: tf.LayerVariable | null = null;
-  private q: tf.LayerVariable | null = null;
+  private full: Tf.LayerVariable | null = null;
+  private dense: Tf.LayerVariable | null = null;
+  private p: Tf.LayerVariable | null = null;
+  private q: Tf.LayerVariable | null = null;
 
   constructor(
+    private readonly tf: TfModule,
     readonly role: string,
     readonly factors: FactorsConfig | null,
     readonly cols: number,
@@ -140,6 +144,7 @@ export class MatrixWeights {
    * the tensors belong to the caller's tidy scope.
    */
   prepare(blockWidths: number[] = [this.cols]): PreparedBlock[] {
+    const tf = this.tf;
     let start = 0;
     const blocks = blockWidths.map((w) => {
       const block = { start, end: start + w, layout: this.layout ? blockLayout(this.layout, start, start + w) : null };
@@ -150,20 +155,20 @@ export class MatrixWeights {
     const single = blocks.length === 1;
     return blocks.map((b) => {
       if (this.full) {
-        const w = this.full.read() as tf.Tensor2D;
+        const w = this.full.read() as Tf.Tensor2D;
         return { full: single ? w : tf.slice(w, [0, b.start], [-1, b.end - b.start]), dense: null, p: null, q: null, gather: null };
       }
       const l = b.layout as BlockLayout;
-      const cut = (v: tf.LayerVariable | null, from: number, to: number): tf.Tensor2D | null => {
+      const cut = (v: Tf.LayerVariable | null, from: number, to: number): Tf.Tensor2D | null => {
         if (!v || to <= from) return null;
-        const w = v.read() as tf.Tensor2D;
+        const w = v.read() as Tf.Tensor2D;
         return from === 0 && to === w.shape[1] ? w : tf.slice(w, [0, from], [-1, to - from]);
       };
       const q = cut(this.q, l.lowFrom, l.lowTo);
       return {
         full: null,
         dense: cut(this.dense, l.denseFrom, l.denseTo),
-        p: q ? (this.p?.read() as tf.Tensor2D) : null,
+        p: q ? (this.p?.read() as Tf.Tensor2D) : null,
         q,
         gather: l.gather ? tf.tensor1d(l.gather, 'int32') : null,
       };
@@ -176,14 +181,14 @@ export class MatrixWeights {
  * then each block's Q, joined with the block's dense part. One product per block instead
  * of one product and a split: the wasm backend's split copies its whole input per piece.
  */
-export function multiplyBlocks(x: tf.Tensor2D, blocks: PreparedBlock[]): tf.Tensor2D[] {
-  let xp: tf.Tensor2D | null = null;
+export function multiplyBlocks(tf: TfModule, x: Tf.Tensor2D, blocks: PreparedBlock[]): Tf.Tensor2D[] {
+  let xp: Tf.Tensor2D | null = null;
   return blocks.map((b) => {
     if (b.full) return tf.matMul(x, b.full);
-    const parts: tf.Tensor2D[] = [];
+    const parts: Tf.Tensor2D[] = [];
     if (b.dense) parts.push(tf.matMul(x, b.dense));
     if (b.q && b.p) {
-      const shared: tf.Tensor2D = xp ?? tf.matMul(x, b.p);
+      const shared: Tf.Tensor2D = xp ?? tf.matMul(x, b.p);
       xp = shared;
       parts.push(tf.matMul(shared, b.q));
     }
@@ -193,6 +198,6 @@ export function multiplyBlocks(x: tf.Tensor2D, blocks: PreparedBlock[]): tf.Tens
 }
 
 /** x K for one block: x P once, then Q for all its low-rank outputs, joined with the dense part in output order. */
-export function multiply(x: tf.Tensor2D, b: PreparedBlock): tf.Tensor2D {
-  return multiplyBlocks(x, [b])[0];
+export function multiply(tf: TfModule, x: Tf.Tensor2D, b: PreparedBlock): Tf.Tensor2D {
+  return multiplyBlocks(tf, x, [b])[0];
 }

@@ -12,7 +12,7 @@ import { repoRoot } from '../helpers.js';
 
 before(async () => {
   await initBackend();
-  registerHmfLayers();
+  registerHmfLayers(tf);
 });
 
 async function fixture(name: string) {

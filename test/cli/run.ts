@@ -78,7 +78,7 @@ export async function loadStockGraph(modelJsonPath: string): Promise<tf.GraphMod
 
 /**
  * Loads a layers model in a fresh Node process that imports only @tensorflow/tfjs and,
- * when `withRuntime`, hmf's built runtime entry; predicts on the given inputs and
+ * when `withRuntime`, hmf's built runtime bundle (what `hmf/runtime` imports); predicts on the given inputs and
  * returns the output (or the error message).
  */
 export function predictInFreshProcess(modelJsonPath: string, input: number[][], dtype: 'int32' | 'float32', withRuntime: boolean): Promise<RunResult> {
@@ -86,7 +86,7 @@ export function predictInFreshProcess(modelJsonPath: string, input: number[][], 
     import * as tf from '@tensorflow/tfjs';
     import { readFileSync } from 'node:fs';
     import { join } from 'node:path';
-    ${withRuntime ? `const { registerHmfLayers } = await import(${JSON.stringify(join(repoRoot, 'dist', 'src', 'runtime', 'index.js'))}); registerHmfLayers();` : ''}
+    ${withRuntime ? `const { registerHmfLayers } = await import(${JSON.stringify(join(repoRoot, 'dist', 'runtime', 'hmf-runtime.mjs'))}); registerHmfLayers(tf);` : ''}
     const path = ${JSON.stringify(modelJsonPath)};
     const json = JSON.parse(readFileSync(path, 'utf8'));
     const all = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(path, '..', p)))));

@@ -121,7 +121,7 @@ const CONFIGS: [string, Omit<RnnArgs, 'units'>][] = [
 
 before(async () => {
   await initBackend();
-  registerHmfLayers();
+  registerHmfLayers(tf);
 });
 
 describe('scan', () => {

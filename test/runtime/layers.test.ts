@@ -8,17 +8,11 @@ import { promisify } from 'node:util';
 import { tf } from '../../src/tf.js';
 import { initBackend } from '../../src/backend.js';
 import { registerTrainingKernels } from '../../src/backend-kernels.js';
-import {
-  HMF_LAYER_CLASSES,
-  HmfBidirectional,
-  HmfGRU,
-  HmfLSTM,
-  HmfSimpleRNN,
-  registerHmfLayers,
-  type FactorsConfig,
-} from '../../src/runtime/index.js';
+import { HMF_LAYER_CLASSES, registerHmfLayers, type FactorsConfig } from '../../src/runtime/index.js';
 import { blockLayout, factorLayout, toRanges } from '../../src/runtime/factors.js';
 import { repoRoot, savedArtifacts, tempDir } from '../helpers.js';
+
+const { HmfLSTM, HmfGRU, HmfSimpleRNN, HmfBidirectional } = registerHmfLayers(tf);
 
 const T = 6;
 const N = 4;
@@ -63,7 +57,6 @@ function runtimeModels(): Record<string, tf.LayersModel> {
 
 before(async () => {
   await initBackend();
-  registerHmfLayers();
 });
 
 describe('factor layout', () => {
@@ -90,10 +83,16 @@ describe('factor layout', () => {
 
 describe('runtime layers', () => {
   test('registerHmfLayers is idempotent and registers every class', () => {
-    registerHmfLayers();
-    registerHmfLayers();
+    const first = registerHmfLayers(tf);
+    assert.equal(registerHmfLayers(tf), first);
+    assert.deepEqual(Object.keys(first).sort(), [...HMF_LAYER_CLASSES].sort());
     const registry = tf.serialization.SerializationMap.getMap().classNameMap;
-    for (const name of HMF_LAYER_CLASSES) assert.ok(registry[name], name);
+    for (const name of HMF_LAYER_CLASSES) assert.equal(registry[name]?.[0], first[name as keyof typeof first], name);
+  });
+
+  test('registerHmfLayers without TF.js says what to pass', () => {
+    assert.throws(() => registerHmfLayers(), /registerHmfLayers\(tf\): pass the TF.js you load models with/);
+    assert.throws(() => registerHmfLayers({} as never), /expected the TF.js module with layers .* without tf.layers.Layer/);
   });
 
   test('with dense matrices each layer computes exactly what the stock layer computes', () => {
@@ -209,7 +208,7 @@ describe('a separate Node process', () => {
         import * as tf from '@tensorflow/tfjs';
         import { registerHmfLayers } from ${JSON.stringify(runtime)};
         import { readFileSync } from 'node:fs';
-        registerHmfLayers();
+        registerHmfLayers(tf);
         const dir = ${JSON.stringify(dir)};
         const input = JSON.parse(readFileSync(dir + '/input.json', 'utf8'));
         const out = {};
