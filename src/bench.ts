@@ -56,7 +56,7 @@ export async function bench(modelPath: string, options: BenchOptions = {}): Prom
     const results: BatchLatency[] = [];
     for (const batch of batches) {
       const inputs = makeProbes(a.signatures, batch, (options.seed ?? 0) + batch);
-      results.push(compareLatency(a.runnable, b.runnable, inputs, batch, { runs }));
+      results.push(await compareLatency(a.runnable, b.runnable, inputs, batch, { runs }));
       tf.dispose(inputs);
     }
     return { model: a.file.path, vs: options.vs ? b.file.path : null, backend, threads, runs, batches: results };

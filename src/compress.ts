@@ -2,10 +2,11 @@ import { tf } from './tf.js';
 import { cpus } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { backendThreads, initBackend, latencyThreads, limitBackendThreads, type BackendName } from './backend.js';
-import { QualityGateError, TargetUnreachableError, UsageError } from './errors.js';
+import { HmfError, QualityGateError, TargetUnreachableError, UsageError } from './errors.js';
 import { checkedArtifacts, checkOutDir, encodeModel, filesArtifacts, gzipSizes, readModelAndBytes, writeFiles, type ByteSizes, type ModelFile, type Weight } from './io/index.js';
 import { startHelperThread } from './helper/thread.js';
-import { compareOutputs, type OutputFidelity } from './measure/fidelity.js';
+import { compareOutputs, type FidelityResult } from './measure/fidelity.js';
+import type { Runnable } from './measure/runnable.js';
 import { compareLatency, MIN_RUNS, type BatchLatency } from './measure/latency.js';
 import { formatMs } from './report/format.js';
 import { defaultProbeCount, makeProbes } from './measure/probes.js';
@@ -167,7 +168,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
     tool: { name: 'hmf', version: TOOL_VERSION },
     command: options.command ?? `compress ${modelPath}`,
     warnings,
-    model: { path: model.path, format: model.format, className: adapter.className },
+    model: { path: model.path, format: model.format, className: adapter.className, asyncOps: measured.asyncOps },
     output: { path: opts.out, runtimeRequired: rewritten.runtimeRequired },
     options: {
       method: opts.method,
@@ -186,8 +187,8 @@ export async function compress(modelPath: string, options: CompressOptions = {})
     totals: { ...totals, bytes: { before, after, factorRaw: before.raw / after.raw, factorGzip: before.gzip / after.gzip } },
     latency: measured.latency,
     fidelity: calibration
-      ? { probes: calibration.dataset.count, source: 'calibration', outputs: measured.fidelity }
-      : { probes: measured.probes, source: 'generated', outputs: measured.fidelity },
+      ? { probes: calibration.dataset.count, source: 'calibration', ...measured.fidelity }
+      : { probes: measured.probes, source: 'generated', ...measured.fidelity },
     ...(calibration ? { calibration: calibration.summary(rows) } : {}),
     ...(finetuned ? { finetune: finetuned } : {}),
     context: {
@@ -235,7 +236,20 @@ function leftDenseRow(row: MatrixReport, reason: string): MatrixReport {
   };
 }
 
-/** Fidelity on seeded probes, and latency (batch 1 and 32) unless --no-bench. */
+/** What measure() found: fidelity per output (or why not), and latency unless --no-bench. */
+interface Measured {
+  fidelity: FidelityResult;
+  probes: number;
+  latency: Report['latency'];
+  /** Ops that made the models run through executeAsync (graph models). */
+  asyncOps: string[];
+}
+
+/**
+ * Fidelity on seeded probes, and latency (batch 1 and 32) unless --no-bench. A model that
+ * TF.js cannot load or run on probes of its own signature (the original as given) is
+ * written all the same: the report says what could not be measured and why.
+ */
 async function measure(
   adapter: ModelAdapter,
   model: ModelFile,
@@ -244,11 +258,30 @@ async function measure(
   opts: ResolvedOptions,
   progress: (message: string) => void,
   data?: Dataset,
-): Promise<{ fidelity: OutputFidelity[]; probes: number; latency: Report['latency'] }> {
+): Promise<Measured> {
   startHelperThread(); // shares the fidelity tally of large outputs (ready long before the models have run)
-  const { runnable: original, signatures, macsPerExample } = await adapter.load(model, stored.original);
+  const unmeasurable = (why: string, asyncOps: string[] = []): Measured => ({
+    fidelity: { outputs: [], unmeasured: [{ output: '(all)', reason: why }] },
+    probes: 0,
+    latency: opts.bench ? { runs: opts.runs, threads: latencyThreads(), batches: [], skipped: [`not timed: ${why}`] } : null,
+    asyncOps,
+  });
+  let loadedOriginal;
+  try {
+    loadedOriginal = await adapter.load(model, stored.original);
+  } catch (err) {
+    if (err instanceof HmfError) throw err;
+    return unmeasurable(`TF.js ${tf.version.tfjs} cannot load the original model: ${(err as Error).message}`);
+  }
+  const { runnable: original, signatures, macsPerExample, asyncOps = [] } = loadedOriginal;
   const probes = opts.probes ?? defaultProbeCount(macsPerExample);
-  const { runnable: smaller } = await adapter.load(compressed, stored.compressed);
+  let smaller: Runnable;
+  try {
+    smaller = (await adapter.load(compressed, stored.compressed)).runnable;
+  } catch (err) {
+    original.dispose();
+    throw err;
+  }
   try {
     // A model that fixes its batch size is probed in batches of that size.
     const fixedBatch = signatures.find((s) => s.batch !== undefined)?.batch;
@@ -263,9 +296,22 @@ async function measure(
     for (let done = 0; !data && done < probes; done += batchSize) {
       batches.push(makeProbes(signatures, Math.min(batchSize, fixedBatch ?? probes - done), opts.seed + done));
     }
-    const fidelity = compareOutputs(original, smaller, batches);
-    tf.dispose(batches.flat());
-    if (!opts.bench) return { fidelity, probes, latency: null };
+    let fidelity: FidelityResult;
+    try {
+      // The original alone first: a model that does not run on probes of its own signature
+      // cannot be measured, which is not an error of hmf's.
+      tf.dispose(await original.run(batches[0] ?? []));
+    } catch (err) {
+      tf.dispose(batches.flat());
+      const inputs = signatures.map((s) => `${s.name} ${s.dtype}[${s.shape.join(', ')}]`).join(', ');
+      return unmeasurable(`the original model does not run on ${data ? 'the calibration examples' : `generated probes (${inputs})`}: ${(err as Error).message}`, asyncOps);
+    }
+    try {
+      fidelity = await compareOutputs(original, smaller, batches);
+    } finally {
+      tf.dispose(batches.flat());
+    }
+    if (!opts.bench) return { fidelity, probes, latency: null, asyncOps };
     const timedThreads = limitBackendThreads(latencyThreads());
     const latency: BatchLatency[] = [];
     const skipped: string[] = [];
@@ -279,10 +325,10 @@ async function measure(
       }
       progress(`timing batch ${batch}`);
       const inputs = makeProbes(signatures, batch, opts.seed + batch);
-      latency.push(compareLatency(original, smaller, inputs, batch, { runs: opts.runs, maxSeconds: MAX_BATCH_SECONDS }));
+      latency.push(await compareLatency(original, smaller, inputs, batch, { runs: opts.runs, maxSeconds: MAX_BATCH_SECONDS }));
       tf.dispose(inputs);
     }
-    return { fidelity, probes, latency: { runs: opts.runs, threads: timedThreads, batches: latency, skipped } };
+    return { fidelity, probes, latency: { runs: opts.runs, threads: timedThreads, batches: latency, skipped }, asyncOps };
   } finally {
     original.dispose();
     smaller.dispose();

@@ -78,7 +78,7 @@ export async function evaluate(modelPath: string, options: EvalOptions): Promise
       checkSameInterface(model, reference, options.reference);
     }
     const batch = model.fixedBatch ?? batchSize;
-    const { metrics, fidelity, outputShape } = run(model, reference, dataset, batch, progress);
+    const { metrics, fidelity, outputShape } = await run(model, reference, dataset, batch, progress);
     return {
       schemaVersion: EVAL_SCHEMA_VERSION,
       tool: { name: 'hmf', version: TOOL_VERSION },
@@ -111,7 +111,7 @@ async function loadModel(path: string): Promise<LoadedModel> {
   let outputShapes: number[][];
   const probes = makeProbes(loaded.signatures, fixedBatch ?? 1, 0);
   try {
-    const ys = loaded.runnable.run(probes);
+    const ys = await loaded.runnable.run(probes);
     outputShapes = ys.map((y) => y.shape.slice(1));
     tf.dispose(ys);
   } catch (err) {
@@ -145,13 +145,13 @@ function checkSameInterface(model: LoadedModel, reference: LoadedModel, path: st
 }
 
 /** One pass over the data: the model's first output is scored against the labels while compareOutputs runs it beside the reference. */
-function run(
+async function run(
   model: LoadedModel,
   reference: LoadedModel | null,
   dataset: Dataset,
   batch: number,
   progress: (message: string) => void,
-): { metrics: LabelMetrics | null; fidelity: OutputFidelity[] | null; outputShape: number[] } {
+): Promise<{ metrics: LabelMetrics | null; fidelity: OutputFidelity[] | null; outputShape: number[] }> {
   const ranges = new Map<readonly tf.Tensor[], { start: number; end: number; index: number }>();
   const all = batchRanges(dataset.count, batch);
   let score: LabelScore | null = null;
@@ -174,8 +174,8 @@ function run(
   });
   try {
     let fidelity: OutputFidelity[] | null = null;
-    if (reference) fidelity = compareOutputs(trimmed(reference.runnable, ranges), evaluated, batches);
-    else for (const b of batches) tf.dispose(evaluated.run(b));
+    if (reference) fidelity = (await compareOutputs(trimmed(reference.runnable, ranges), evaluated, batches)).outputs;
+    else for (const b of batches) tf.dispose(await evaluated.run(b));
     const finalScore = score as LabelScore | null;
     return { metrics: finalScore ? finalScore.result() : null, fidelity, outputShape };
   } finally {
@@ -191,10 +191,10 @@ function trimmed(
 ): Runnable {
   return {
     outputNames: inner.outputNames,
-    run(inputs) {
+    async run(inputs) {
       const range = ranges.get(inputs)!;
       const rows = range.end - range.start;
-      let ys = inner.run(inputs);
+      let ys = await inner.run(inputs);
       if (ys.some((y) => y.shape[0] !== rows)) {
         const cut = ys.map((y) => y.slice(0, rows));
         tf.dispose(ys);

@@ -4,6 +4,7 @@ import { energyKept } from './methods/index.js';
 import { scanTargets } from './model/targets.js';
 import { layerName, parseLayersTopology } from './model/topology.js';
 import { matrixBudget } from './plan/budget.js';
+import { finiteTarget } from './model/adapter.js';
 
 export const INSPECT_FACTORS = [2, 4, 8] as const;
 
@@ -64,7 +65,7 @@ export async function inspect(modelPath: string, options: InspectOptions = {}): 
   const byName = new Map(model.weights.map((w) => [w.name, w]));
   const matrices: InspectedMatrix[] = [
     ...scan.targets.map((t) => {
-      const k = { rows: t.rows, cols: t.cols, data: byName.get(t.weight)!.values as Float32Array };
+      const k = finiteTarget({ rows: t.rows, cols: t.cols, data: byName.get(t.weight)!.values as Float32Array }, t, model.path);
       return {
         weight: t.weight,
         layer: t.layer,

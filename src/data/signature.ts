@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.js';
 import type { ModelFile } from '../io/index.js';
 import type { InputSignature } from '../measure/probes.js';
 import type { DataSignature } from './types.js';
@@ -11,6 +12,9 @@ import type { DataSignature } from './types.js';
 export function dataSignatures(model: ModelFile, signatures: readonly InputSignature[]): DataSignature[] {
   const declared = model.format === 'graph-model' ? graphShapes(model.json) : layersShapes(model.json);
   return signatures.map((sig, i) => {
+    if (sig.dtype === 'string' || sig.dtype === 'bool') {
+      throw new UsageError(`${model.path}: input "${sig.name}" takes ${sig.dtype} values; data files (--calibration, --finetune, --eval, --data) give numbers, so they cannot feed it`);
+    }
     const open = declared.get(sig.name) ?? (declared.size === signatures.length ? [...declared.values()][i] : undefined);
     const shape = open && open.length === sig.shape.length ? sig.shape.map((d, j) => (open[j] === null ? null : d)) : sig.shape;
     const vocab = model.format === 'graph-model' ? undefined : sig.vocab;

@@ -116,18 +116,18 @@ export async function distill(teacher: tf.LayersModel, student: tf.LayersModel, 
     }
     return total / Math.max(1, rows);
   };
-  const fidelity = (): OutputFidelity[] => {
+  const fidelity = async (): Promise<OutputFidelity[]> => {
     const batches = batchRanges(validation.end - validation.start, batchSize).map((r) =>
       batchTensors(shuffled, validation.start + r.start, validation.start + r.end),
     );
     try {
-      return compareOutputs(keep(layersRunnable(teacher)), keep(layersRunnable(student)), batches);
+      return (await compareOutputs(keep(layersRunnable(teacher)), keep(layersRunnable(student)), batches)).outputs;
     } finally {
       tf.dispose(batches.flat());
     }
   };
 
-  const fidelityBefore = fidelity();
+  const fidelityBefore = await fidelity();
   const initialValidationLoss = validationLoss();
   let best = { epoch: 0, loss: initialValidationLoss, values: snapshot(variables) };
   const history: EpochRecord[] = [];
@@ -156,7 +156,7 @@ export async function distill(teacher: tf.LayersModel, student: tf.LayersModel, 
     if (validationLossNow < best.loss) best = { epoch, loss: validationLossNow, values: snapshot(variables) };
   }
   variables.forEach((v, i) => v.variable.assign(tf.tensor(best.values[i], v.variable.shape)));
-  const fidelityAfter = fidelity();
+  const fidelityAfter = await fidelity();
   trainer.dispose();
   return {
     weights: new Map(variables.map((v, i) => [v.name, best.values[i]])),

@@ -103,7 +103,12 @@ function describe(e: Pick<ManifestEntry, 'name' | 'shape' | 'dtype'>): string {
   return `weight "${e.name}" (${e.dtype}, shape [${e.shape.join(',')}])`;
 }
 
-/** Throws when a float weight holds NaN or ±Infinity (DESIGN.md §5). */
+/** True when every value is finite. */
+export function allFinite(values: Float32Array): boolean {
+  return firstNonFinite(values) < 0;
+}
+
+/** Throws when a float weight holds NaN or ±Infinity (docs/ARCHITECTURE.md, "Safety"). */
 export function assertFinite(values: Float32Array, e: Pick<ManifestEntry, 'name' | 'shape' | 'dtype'>, file: string): void {
   const i = firstNonFinite(values);
   if (i < 0) return;
@@ -140,7 +145,9 @@ export function decodeEntry(e: ManifestEntry, bytes: Uint8Array, file: string): 
   } else {
     values = decodeStrings(own, n, e, file);
   }
-  if (values instanceof Float32Array) assertFinite(values, e, file);
+  // Non-finite values are legitimate in places (an NMS score threshold of -Infinity in a
+  // published detector): they pass through; the targeted matrices are checked where they
+  // are taken (checkTargetFinite).
   const w: Weight = { name: e.name, shape: [...e.shape], dtype: e.dtype, values };
   if (q) w.quantization = { ...q };
   if (e.group) w.group = e.group;
@@ -197,7 +204,6 @@ function checkWeight(w: Weight): void {
   if (w.values.length !== n) {
     throw new ModelFormatError(`${at}: shape [${w.shape.join(',')}] (${w.dtype}) needs ${n} values, found ${w.values.length}`);
   }
-  if (w.values instanceof Float32Array) assertFinite(w.values, w, 'cannot write');
 }
 
 /** How a weight goes to disk; affine `params` absent means "compute a fresh range". */
@@ -216,7 +222,9 @@ export function chooseEncoding(w: Pick<Weight, 'dtype' | 'quantization'>, mode: 
 /** Encodes one weight; `mode` decides its storage (see WriteOptions.quantize). */
 export function encodeWeight(w: Weight, mode: QuantizeMode): EncodedWeight {
   checkWeight(w);
-  const q = chooseEncoding(w, mode);
+  // Affine codes cannot hold NaN or ±Infinity: such a weight stays unquantized (float16 has them).
+  const chosen = chooseEncoding(w, mode);
+  const q = chosen && chosen.dtype !== 'float16' && w.values instanceof Float32Array && !allFinite(w.values) ? undefined : chosen;
   if (q && !(w.dtype === 'float32' || (w.dtype === 'int32' && q.dtype !== 'float16'))) {
     throw new ModelFormatError(`cannot write weight "${w.name}": ${q.dtype} quantization does not apply to dtype ${w.dtype}`);
   }
@@ -253,7 +261,7 @@ function encodeHalves(w: Weight): Uint8Array {
   const codes = new Uint16Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const h = floatToHalf(values[i]);
-    if ((h & 0x7c00) === 0x7c00) {
+    if ((h & 0x7c00) === 0x7c00 && Number.isFinite(values[i])) {
       throw new ModelFormatError(
         `cannot write weight "${w.name}" as float16: expected values within ±65504, found ${values[i]} at flat index ${i}`,
       );

@@ -38,18 +38,18 @@ export const MIN_RUNS = 5;
  * in the machine's speed hits both alike, after warm-up. Each run reads the result
  * back (dataSync), so the time covers the whole computation.
  */
-export function compareLatency(
+export async function compareLatency(
   original: Runnable,
   compressed: Runnable,
   inputs: readonly tf.Tensor[],
   batch: number,
   options: LatencyOptions = {},
-): BatchLatency {
+): Promise<BatchLatency> {
   const runs = options.runs ?? 30;
   const maxMs = (options.maxSeconds ?? 20) * 1000;
-  const once = (m: Runnable): number => {
+  const once = async (m: Runnable): Promise<number> => {
     const start = performance.now();
-    const y = m.run(inputs);
+    const y = await m.run(inputs);
     for (const t of y) t.dataSync();
     const ms = performance.now() - start;
     tf.dispose(y);
@@ -58,8 +58,8 @@ export function compareLatency(
   // Warm-up: at least one run each, more while runs are cheap.
   const warmupStart = performance.now();
   for (let i = 0; i < (options.warmup ?? 5); i++) {
-    once(original);
-    once(compressed);
+    await once(original);
+    await once(compressed);
     if (performance.now() - warmupStart > maxMs / 4) break;
   }
   const a: number[] = [];
@@ -69,11 +69,11 @@ export function compareLatency(
     if (i >= Math.min(MIN_RUNS, runs) && performance.now() - timedStart > maxMs) break;
     // Alternate which model goes first, so neither always runs on a warmer cache.
     if (i % 2 === 0) {
-      a.push(once(original));
-      b.push(once(compressed));
+      a.push(await once(original));
+      b.push(await once(compressed));
     } else {
-      b.push(once(compressed));
-      a.push(once(original));
+      b.push(await once(compressed));
+      a.push(await once(original));
     }
   }
   const original_ = stats(a);

@@ -83,9 +83,11 @@ export interface InputSignature {
   name: string;
   /** Shape without the batch axis; unknown axes resolved. */
   shape: number[];
-  dtype: 'float32' | 'int32';
-  /** Token ids in [1, vocab) when the input feeds an Embedding layer. */
+  dtype: 'float32' | 'int32' | 'bool' | 'string';
+  /** Integers in [1, vocab): token ids when the input feeds an Embedding layer (pixel values for a uint8 graph input). */
   vocab?: number;
+  /** A string input is probed with these (a graph model's own string constants, e.g. a lookup table's keys). */
+  strings?: readonly string[];
   /** The one batch size the model accepts, when it fixes it. */
   batch?: number;
 }
@@ -105,10 +107,19 @@ export function inputSignatures(model: tf.LayersModel): InputSignature[] {
   });
 }
 
-/** `count` probe examples per input, seeded: token ids for Embedding inputs, standard normal otherwise. */
+/**
+ * `count` probe examples per input, seeded: token ids for Embedding inputs, standard normal
+ * for float inputs, 0/1 for bool inputs, strings drawn from `strings` for string inputs.
+ */
 export function makeProbes(signatures: readonly InputSignature[], count: number, seed: number): tf.Tensor[] {
   return signatures.map((sig, i) => {
     const size = count * sig.shape.reduce((a, b) => a * b, 1);
+    if (sig.dtype === 'string' || sig.dtype === 'bool') {
+      const u = mulberry32(seed + 7919 * i);
+      if (sig.dtype === 'bool') return tf.tensor(Array.from({ length: size }, () => u() < 0.5), [count, ...sig.shape], 'bool');
+      const pool = sig.strings?.length ? sig.strings : ['', 'a'];
+      return tf.tensor(Array.from({ length: size }, () => pool[Math.floor(u() * pool.length)]), [count, ...sig.shape], 'string');
+    }
     if (sig.vocab !== undefined) {
       const u = mulberry32(seed + 7919 * i);
       const ids = new Int32Array(size);

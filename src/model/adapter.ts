@@ -1,8 +1,9 @@
 import { tf } from '../tf.js';
 import { toArtifacts, type ModelFile } from '../io/index.js';
+import { assertFinite } from '../io/codec.js';
 import type { Matrix } from '../linalg/matrix.js';
 import { graphMacs, inputSignatures, layersMacs, type InputSignature } from '../measure/probes.js';
-import { graphRunnable, layersRunnable, type Runnable } from '../measure/runnable.js';
+import { graphAsyncOps, graphRunnable, layersRunnable, type Runnable } from '../measure/runnable.js';
 import { graphInputSignatures, graphKernel, rewriteGraph, scanGraph, type GraphTarget } from './graph/index.js';
 import { WeightEdits } from './order.js';
 import { isRecurrentTarget } from './recurrent.js';
@@ -28,7 +29,15 @@ export interface ModelAdapter {
    * its files exactly as read or to be written (checkedArtifacts, filesArtifacts), when
    * given; else from `model`'s weights encoded as they stand.
    */
-  load(model: ModelFile, stored?: tf.io.ModelArtifacts): Promise<{ runnable: Runnable; signatures: InputSignature[]; macsPerExample: number }>;
+  load(model: ModelFile, stored?: tf.io.ModelArtifacts): Promise<LoadedRunnable>;
+}
+
+export interface LoadedRunnable {
+  runnable: Runnable;
+  signatures: InputSignature[];
+  macsPerExample: number;
+  /** Graph models: the ops that make TF.js run the model through executeAsync (none: predict). */
+  asyncOps?: string[];
 }
 
 export interface AdaptedRewrite {
@@ -50,7 +59,7 @@ export function layersAdapter(model: ModelFile, minParams: number, portable = fa
     ...scan,
     targets: scan.targets.map((t) => (isRecurrentTarget(t) && !portable ? recurrentOrder(t) : t)),
     edits,
-    matrix: (t) => edits.matrix(t.weight),
+    matrix: (t) => finiteTarget(edits.matrix(t.weight), t, model.path),
     rewrite(rewrites) {
       const out = rewriteLayers(graph, model.weights, rewrites, edits.changed(), { portable });
       return {
@@ -76,7 +85,7 @@ export function graphAdapter(model: ModelFile, minParams: number): ModelAdapter 
     skipped: scan.skipped,
     unknownLayers: scan.unknownOps,
     edits: new WeightEdits(model.weights),
-    matrix: (t) => graphKernel(model, t as GraphTarget),
+    matrix: (t) => finiteTarget(graphKernel(model, t as GraphTarget), t, model.path),
     rewrite: (rewrites) => ({
       model: rewriteGraph(model, rewrites.map((r) => ({ target: r.target as GraphTarget, result: r.result }))),
       runtimeRequired: false,
@@ -84,16 +93,49 @@ export function graphAdapter(model: ModelFile, minParams: number): ModelAdapter 
     }),
     async load(m, stored) {
       const loaded = await tf.loadGraphModel(tf.io.fromMemory(stored ?? toArtifacts(m)));
-      const signatures = graphInputSignatures(loaded).map((s) => ({
-        name: s.name,
-        shape: s.shape,
-        dtype: s.dtype === 'int32' ? ('int32' as const) : ('float32' as const),
-        ...(s.dtype === 'int32' ? { vocab: 2 } : {}),
-        ...(s.batch !== null ? { batch: s.batch } : {}),
-      }));
-      return { runnable: graphRunnable(loaded), signatures, macsPerExample: graphMacs(m.weights.map((w) => w.shape), signatures) };
+      const declared = placeholderDtypes(m.json.modelTopology);
+      const strings = [...new Set(m.weights.flatMap((w) => (w.dtype === 'string' ? (w.values as string[]) : [])))].slice(0, 4096);
+      // A table's DT_RESOURCE placeholder is fed by TF.js itself (from the initializer graph).
+      const fed = graphInputSignatures(loaded).filter((s) => declared.get(s.name.replace(/:\d+$/, '')) !== 'DT_RESOURCE');
+      const signatures: InputSignature[] = fed.map((s) => {
+        const dtype = s.dtype === 'int32' || s.dtype === 'bool' || s.dtype === 'string' ? s.dtype : 'float32';
+        // TF.js reads uint8 inputs (images) as int32: probe them with pixel values.
+        const vocab = dtype === 'int32' ? (declared.get(s.name.replace(/:\d+$/, '')) === 'DT_UINT8' ? 256 : 2) : undefined;
+        return {
+          name: s.name,
+          shape: s.shape,
+          dtype,
+          ...(vocab !== undefined ? { vocab } : {}),
+          ...(dtype === 'string' ? { strings } : {}),
+          ...(s.batch !== null ? { batch: s.batch } : {}),
+        };
+      });
+      const asyncOps = graphAsyncOps(m.json.modelTopology, m.json.modelInitializer);
+      return {
+        runnable: graphRunnable(loaded, asyncOps.length > 0),
+        signatures,
+        macsPerExample: graphMacs(m.weights.map((w) => w.shape), signatures),
+        asyncOps,
+      };
     },
   };
+}
+
+/** The TensorFlow dtype of each Placeholder of a graph model's topology, by node name. */
+function placeholderDtypes(topology: unknown): Map<string, string> {
+  const nodes = (topology as { node?: { name?: unknown; op?: unknown; attr?: { dtype?: { type?: unknown } } }[] } | undefined)?.node ?? [];
+  const out = new Map<string, string>();
+  for (const n of nodes) if (n.op === 'Placeholder' && typeof n.name === 'string') out.set(n.name, String(n.attr?.dtype?.type ?? ''));
+  return out;
+}
+
+/**
+ * A matrix hmf is about to factorize or prune must be finite (NaN or ±Infinity would spoil
+ * every factor); non-finite values elsewhere in a model pass through untouched.
+ */
+export function finiteTarget(k: Matrix, t: TargetMatrix, file: string): Matrix {
+  assertFinite(k.data, { name: t.weight, shape: [k.rows, k.cols], dtype: 'float32' }, `${file}: targeted matrix`);
+  return k;
 }
 
 /**

@@ -55,6 +55,8 @@ export function renderMarkdown(report: Report): string {
   for (const f of report.fidelity.outputs) {
     lines.push(`| ${f.output} | ${f.relativeError.toFixed(4)} | ${formatPercent(f.top1Agreement)} | ${f.klDivergence === null ? 'n/a' : f.klDivergence.toFixed(4)} |`);
   }
+  for (const u of report.fidelity.unmeasured ?? []) lines.push('', `Not measured for ${u.output}: ${u.reason}`);
+  if (report.model.asyncOps?.length) lines.push('', `The graph runs through \`executeAsync\` (it holds ${report.model.asyncOps.join(', ')}).`);
   const tuned = finetuneLines(report);
   if (tuned.length) lines.push('', '## Fine-tuning', '', '```', ...tuned, '```');
   const evaluated = evalLines(report);

@@ -1,6 +1,6 @@
 import type { EvalReport } from '../eval.js';
 import type { FinetuneSummary } from '../finetune/index.js';
-import type { OutputFidelity } from '../measure/fidelity.js';
+import type { OutputFidelity, UnmeasuredOutput } from '../measure/fidelity.js';
 import type { BatchLatency } from '../measure/latency.js';
 import type { MethodName, OutputSelection } from '../methods/types.js';
 
@@ -52,7 +52,8 @@ export interface Report {
   command: string;
   /** Things the user should know that did not stop the run (the CLI also prints them on stderr). */
   warnings: string[];
-  model: { path: string; format: 'layers-model' | 'graph-model'; className: string };
+  /** `asyncOps`: the graph's ops that make TF.js run it through executeAsync (control flow, dynamic shapes, hash tables); empty otherwise. */
+  model: { path: string; format: 'layers-model' | 'graph-model'; className: string; asyncOps: string[] };
   output: { path: string | null; runtimeRequired: boolean };
   options: {
     method: MethodName;
@@ -83,7 +84,8 @@ export interface Report {
   /** `threads`: what the backend timed on (see latencyThreads in src/backend.ts). */
   latency: { runs: number; threads: number; batches: BatchLatency[]; skipped: string[] } | null;
   /** `source` 'calibration': the probes are the examples of the --calibration data file. */
-  fidelity: { probes: number; source: 'generated' | 'calibration'; outputs: OutputFidelity[] };
+  /** `unmeasured`: outputs (or '(all)') whose fidelity could not be measured, and why. */
+  fidelity: { probes: number; source: 'generated' | 'calibration'; outputs: OutputFidelity[]; unmeasured: UnmeasuredOutput[] };
   /** --calibration: the data file and what it was used for. */
   /** --finetune: recovery training by distillation (src/finetune). */
   finetune?: FinetuneSummary;

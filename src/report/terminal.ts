@@ -65,6 +65,8 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
         style.dim(` (${report.fidelity.probes} ${report.fidelity.source} probes)`),
     );
   }
+  for (const u of report.fidelity.unmeasured ?? []) out.push(`fidelity ${u.output}: ${style.warn('not measured')}: ${u.reason}`);
+  if (report.model.asyncOps?.length) out.push(style.dim(`graph runs through executeAsync (it holds ${report.model.asyncOps.join(', ')})`));
   out.push(...finetuneLines(report), ...evalLines(report));
   if (report.skipped.length) {
     out.push('');
