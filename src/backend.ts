@@ -15,7 +15,18 @@ let active: BackendName | undefined;
  * else cpu. `preferred` forces one and fails if it cannot be used.
  * Returns the name of the backend in use. Safe to call more than once.
  */
-export async function initBackend(preferred?: BackendName): Promise<BackendName> {
+export function initBackend(preferred?: BackendName): Promise<BackendName> {
+  // One at a time: compress() starts the backend while it reads the model and may fail
+  // before awaiting it; a second call meanwhile would set the backend up twice at once
+  // (found by scripts/fuzz.ts: a compress() right after a rejected one failed internally).
+  const run = initializing.then(() => initBackendNow(preferred));
+  initializing = run.catch(() => {});
+  return run;
+}
+
+let initializing: Promise<unknown> = Promise.resolve();
+
+async function initBackendNow(preferred?: BackendName): Promise<BackendName> {
   // Bad thread settings fail here, before any work (and not inside the loop, which would take them for a backend failure).
   wantedWasmThreads();
   latencyThreads();

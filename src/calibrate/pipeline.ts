@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.js';
 import { tf } from '../tf.js';
 import { dataSignatures, readDataFile, type Dataset } from '../data/index.js';
 import type { ModelFile } from '../io/index.js';
@@ -34,6 +35,13 @@ export async function readCalibration(path: string, model: ModelFile, adapter: M
     } finally {
       tf.dispose(batches.flat());
       layers.dispose();
+    }
+    // Finite inputs can still overflow float32 on the way to a matrix; a non-finite Gram
+    // would spoil the whitening (its damping loop never found a factor).
+    for (const [weight, g] of grams) {
+      if (!g.data.every(Number.isFinite)) {
+        throw new UsageError(`${path}: the activations that reach ${weight} on these examples are not finite (they overflow float32); expected calibration data of the model's usual range`);
+      }
     }
     const missing = adapter.targets.filter((t) => !grams!.has(t.weight)).map((t) => t.weight);
     if (missing.length) note = `no activations for ${missing.join(', ')} (shared or nested layer): factorized without calibration`;

@@ -2,6 +2,8 @@ import { UsageError } from '../errors.js';
 import { describe, type RawExamples } from './parse.js';
 import type { Dataset, DatasetInput, DataSignature } from './types.js';
 
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 /** What a single value must be; returns what was expected when it is not, else null. */
 type ValueCheck = (v: number) => string | null;
 
@@ -22,7 +24,9 @@ function packInput(raw: RawExamples, path: string, sig: DataSignature): DatasetI
   const shapeText = `[${sig.shape.map((d) => d ?? '?').join(', ')}]`;
   const expectedValue = valueExpectation(sig);
   const check: ValueCheck = (v) => {
-    if (sig.dtype === 'float32') return null;
+    // A float input is stored as float32: beyond its range a value becomes Infinity (found by
+    // scripts/fuzz.ts: 8.8e247 in a --calibration file made the Gram's damping loop run on).
+    if (sig.dtype === 'float32') return Math.abs(v) <= FLOAT32_MAX ? null : `a float32 value (magnitude at most ${FLOAT32_MAX})`;
     if (!Number.isInteger(v) || Math.abs(v) >= 2 ** 31) return expectedValue;
     if (sig.vocab !== undefined && (v < 0 || v >= sig.vocab)) return expectedValue;
     return null;

@@ -41,11 +41,16 @@ export function parseLayersTopology(modelTopology: unknown, file: string): Layer
     throw new ModelFormatError(`${file}: modelTopology.config.layers: expected an array of layers, found ${typeof layersRaw}`);
   }
   const layers = layersRaw.map((l, i) => {
-    const layer = asObject(l, `${file}: layer #${i}`);
+    const at = `${file}: modelTopology.config.layers[${i}]`;
+    const layer = asObject(l, at);
     if (typeof layer.class_name !== 'string') {
-      throw new ModelFormatError(`${file}: layer #${i}: expected a string class_name, found ${typeof layer.class_name}`);
+      throw new ModelFormatError(`${at}: expected a string class_name, found ${typeof layer.class_name}`);
     }
-    asObject(layer.config, `${file}: layer #${i} (${layer.class_name}).config`);
+    const config = asObject(layer.config, `${at} (${layer.class_name}).config`);
+    const name = config.name ?? layer.name;
+    if (typeof name !== 'string' || name === '') {
+      throw new ModelFormatError(`${at} (${layer.class_name}): expected a non-empty string config.name, found ${JSON.stringify(name) ?? 'none'}`);
+    }
     return layer as unknown as LayerJson;
   });
   const name = typeof config.name === 'string' ? config.name : 'model';
