@@ -1,5 +1,5 @@
 import { tf } from '../src/tf.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,11 +16,33 @@ let processRoot: string | undefined;
  */
 export function testRoot(): string {
   if (processRoot === undefined) {
-    const root = mkdtempSync(join(tmpdir(), 'hmf-test-'));
+    removeOrphanRoots();
+    const root = mkdtempSync(join(tmpdir(), `hmf-test-${process.pid}-`));
     processRoot = root;
     process.on('exit', () => rmSync(root, { recursive: true, force: true }));
   }
   return processRoot;
+}
+
+/**
+ * Roots of test processes that died without their exit handler (killed, or crashed hard):
+ * `hmf-test-<pid>-*` whose process is gone. Removed by the next test process.
+ */
+function removeOrphanRoots(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = Number(/^hmf-test-(\d+)-/.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** A fresh folder inside this process's test root (see testRoot). */
