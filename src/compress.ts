@@ -22,7 +22,7 @@ import type { Dataset } from './data/index.js';
 import { DEFAULT_LEARNING_RATE, finetuneModel, type FinetuneSummary } from './finetune/index.js';
 import { checkDataFile } from './calibrate/pipeline.js';
 import { evaluate } from './eval.js';
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 
 /** Options of `compress()`; every field has a default. */
 export interface CompressOptions {
@@ -211,7 +211,10 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   if (opts.eval) {
     progress(`evaluating ${opts.out} on ${opts.eval}`);
     report.eval = await evaluate(join(opts.out, 'model.json'), { data: opts.eval, reference: model.path, backend: options.backend, onProgress: progress });
-    await writeFile(join(opts.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    // Replaced by a rename, so the folder never holds a partly written report.json.
+    const partial = join(opts.out, `.report.json.hmf-${process.pid}`);
+    await writeFile(partial, `${JSON.stringify(report, null, 2)}\n`);
+    await rename(partial, join(opts.out, 'report.json'));
   }
   return { report, outDir: opts.out };
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError } from '../errors.js';
+import { abandonPendingWrites } from '../io/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { benchCommand } from './commandBench.js';
 import { compressCommand } from './commandCompress.js';
@@ -36,8 +37,30 @@ function helpCommand(prog: Command, argv: readonly string[]): string {
   return command !== undefined && known.includes(command) ? `hmf ${command} --help` : 'hmf --help';
 }
 
+/** Exit codes of a run stopped by a signal (128 + the signal's number, as shells report it). */
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * On SIGINT or SIGTERM: undo the writes in progress (the output folder is then complete or
+ * as it was before the run), say so, and exit. SIGKILL cannot be caught: the temporary
+ * folder it leaves is removed by the next run into the same folder (removeStaleTemporaries).
+ */
+function stopCleanlyOnSignals(argv: readonly string[]): void {
+  for (const signal of Object.keys(SIGNAL_EXIT) as NodeJS.Signals[]) {
+    process.once(signal, () => {
+      abandonPendingWrites();
+      const exitCode = SIGNAL_EXIT[signal]!;
+      const message = `stopped by ${signal}; no partly written output was left`;
+      process.stderr.write(`hmf: ${message}\n`);
+      if (argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: { type: 'Interrupted', message, exitCode } }, null, 2)}\n`);
+      process.exit(exitCode);
+    });
+  }
+}
+
 /** Runs the CLI on argv; resolves to the exit code, throws HmfErrors for bin/ to map. */
 export async function main(argv: readonly string[]): Promise<number> {
+  stopCleanlyOnSignals(argv);
   const prog = program();
   try {
     await prog.parseAsync([...argv]);

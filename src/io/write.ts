@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -38,8 +39,67 @@ export async function checkOutDir(outDir: string, force = false): Promise<void> 
   await inspectOut(resolve(outDir), force);
 }
 
-function tempName(parent: string, base: string, tag: string): string {
-  return join(parent, `.${base}.hmf-${tag}-${randomBytes(6).toString('hex')}`);
+/**
+ * `.<out name>.hmf-<tmp|old>-<pid>-<random>` beside the output folder: hidden, and naming
+ * the process that owns it, so a later run can tell a folder left by a killed process.
+ */
+function tempName(parent: string, base: string, tag: 'tmp' | 'old'): string {
+  return join(parent, `.${base}.hmf-${tag}-${process.pid}-${randomBytes(6).toString('hex')}`);
+}
+
+const TEMP_PATTERN = /^\.(.+)\.hmf-(tmp|old)-(\d+)-[0-9a-f]{12}$/;
+
+/** Folders this process is writing or swapping right now: what a signal handler must undo. */
+const pending = new Map<string, { dir: string; old?: string }>();
+
+/**
+ * Undoes the writes in progress, synchronously (for a SIGINT/SIGTERM handler): temporary
+ * folders are deleted, and a replaced output folder moved aside is put back. The output
+ * folder is then either complete (the rename had happened) or as it was before the run.
+ */
+export function abandonPendingWrites(): void {
+  for (const [tmp, { dir, old }] of pending) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (old && existsSync(old)) {
+      if (!existsSync(dir)) renameSync(old, dir);
+      else rmSync(old, { recursive: true, force: true });
+    }
+  }
+  pending.clear();
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes what killed runs (SIGKILL, power loss) left in `parent`: temporary folders of
+ * processes that no longer exist. An output folder moved aside by a killed `--force` run
+ * is put back if nothing took its place, else deleted.
+ */
+export async function removeStaleTemporaries(parent: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(parent);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMP_PATTERN.exec(name);
+    if (!m || Number(m[3]) === process.pid || alive(Number(m[3]))) continue;
+    const path = join(parent, name);
+    const dir = join(parent, m[1]);
+    if (m[2] === 'old' && !existsSync(dir)) await rename(path, dir);
+    else await rm(path, { recursive: true, force: true });
+    removed.push(path);
+  }
+  return removed;
 }
 
 /**
@@ -59,25 +119,30 @@ export async function writeFiles(
   const base = basename(dir);
   const existing = await inspectOut(dir, options.force === true);
   await mkdir(parent, { recursive: true });
+  await removeStaleTemporaries(parent);
   const tmp = tempName(parent, base, 'tmp');
-  await mkdir(tmp);
+  pending.set(tmp, { dir });
   const written: WrittenModel['files'] = [];
   try {
+    await mkdir(tmp);
     for (const [name, content] of files) {
       await writeFile(join(tmp, name), content);
       written.push({ name, bytes: typeof content === 'string' ? Buffer.byteLength(content, 'utf8') : content.byteLength });
     }
     if (existing === 'absent') await rename(tmp, dir);
-    else await replaceFolder(tmp, dir, tempName(parent, base, 'old'));
+    else await replaceFolder(tmp, dir, tempName(parent, base, 'old'), (old) => pending.set(tmp, { dir, old }));
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
+  } finally {
+    pending.delete(tmp);
   }
   return { dir, files: written, totalBytes: written.reduce((a, f) => a + f.bytes, 0) };
 }
 
 /** Moves `dir` aside, renames `tmp` into its place, then deletes the old folder; restores it if the swap fails. */
-async function replaceFolder(tmp: string, dir: string, old: string): Promise<void> {
+async function replaceFolder(tmp: string, dir: string, old: string, movingAside: (old: string) => void): Promise<void> {
+  movingAside(old);
   await rename(dir, old);
   try {
     await rename(tmp, dir);

@@ -53,6 +53,16 @@ export function parseLayersTopology(modelTopology: unknown, file: string): Layer
     }
     return layer as unknown as LayerJson;
   });
+  // Weights, edges and rewrites go by layer name: two layers of one name are ambiguous.
+  const seen = new Map<string, number>();
+  layers.forEach((l, i) => {
+    const n = layerName(l);
+    const first = seen.get(n);
+    if (first !== undefined) {
+      throw new ModelFormatError(`${file}: modelTopology.config.layers[${i}]: expected unique layer names, found "${n}" again (first at layers[${first}])`);
+    }
+    seen.set(n, i);
+  });
   const name = typeof config.name === 'string' ? config.name : 'model';
   if (className === 'Sequential') {
     return { kind: 'sequential', name, layers, inputLayers: [], outputLayers: [] };
