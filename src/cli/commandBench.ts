@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { bench } from '../bench.js';
-import { formatFactor, formatMs, table, threadsText } from '../report/format.js';
+import { formatFactor, formatMs, NOISE_NOTE, table, threadsText, withinNoise, type TimedPair } from '../report/format.js';
 import { styleFor } from './output.js';
 import { parseInteger } from './parse.js';
 
@@ -21,13 +21,21 @@ export function benchCommand(): Command {
         return;
       }
       const style = styleFor(process.stdout);
-      const header = result.vs ? ['batch', 'model median', 'p10-p90', 'vs median', 'p10-p90', 'speedup of --vs'] : ['batch', 'median', 'p10-p90'];
+      const header = result.vs ? ['batch', 'A median', 'p10-p90', 'B median', 'p10-p90', 'B is'] : ['batch', 'median', 'p10-p90'];
       const rows = result.batches.map((b) => {
         const a = [String(b.batch), formatMs(b.original.medianMs), `${formatMs(b.original.p10Ms)}-${formatMs(b.original.p90Ms)}`];
-        return result.vs ? [...a, formatMs(b.compressed.medianMs), `${formatMs(b.compressed.p10Ms)}-${formatMs(b.compressed.p90Ms)}`, formatFactor(b.speedup)] : a;
+        return result.vs ? [...a, formatMs(b.compressed.medianMs), `${formatMs(b.compressed.p10Ms)}-${formatMs(b.compressed.p90Ms)}`, comparison(b)] : a;
       });
-      const lines = [style.bold(result.model) + (result.vs ? `  vs  ${result.vs}` : ''), ...table(header, rows, header.map((_, i) => i > 0))];
+      const lines = result.vs ? [`A  ${style.bold(result.model)}`, `B  ${style.bold(result.vs)}`] : [style.bold(result.model)];
+      lines.push(...table(header, rows, header.map((_, i) => i > 0)));
+      if (result.vs && result.batches.some(withinNoise)) lines.push(style.warn(`"within noise": ${NOISE_NOTE.replace(/^within noise: /, '')}`));
       lines.push(style.dim(`${result.runs} timed runs per model and batch after warm-up${result.vs ? ', A/B interleaved' : ''}; backend ${result.backend} (${threadsText(result.threads)})`));
       process.stdout.write(`${lines.join('\n')}\n`);
     });
+}
+
+/** "1.33x faster than A", "1.25x slower than A", and whether the difference is within noise. */
+function comparison(b: TimedPair & { speedup: number }): string {
+  const words = b.speedup >= 1 ? `${formatFactor(b.speedup)} faster than A` : `${formatFactor(1 / b.speedup)} slower than A`;
+  return withinNoise(b) ? `${words} (within noise)` : words;
 }

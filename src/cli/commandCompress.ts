@@ -40,7 +40,7 @@ interface CompressFlags {
 
 export function compressCommand(): Command {
   return new Command('compress')
-    .description('compress a TF.js layers model with HMF, LMF or magnitude pruning and report size, latency and fidelity')
+    .description('compress a TF.js model (layers or graph format) with HMF, LMF or magnitude pruning, write it in the same format, and report size, latency and fidelity')
     .argument('<model.json>', 'the model to compress')
     .option('-f, --factor <n>', 'compression factor of the targeted weights (> 1)', '4')
     .addOption(new Option('-m, --method <name>', 'compression method').choices(['hmf', 'lmf', 'prune']).default('hmf'))

@@ -2,31 +2,27 @@ import { Command, CommanderError } from 'commander';
 import { UsageError } from '../errors.js';
 import { abandonPendingWrites } from '../io/index.js';
 import { TOOL_VERSION } from '../version.js';
+import { addCommandHelp, plainDefaults } from './help.js';
 import { benchCommand } from './commandBench.js';
 import { compressCommand } from './commandCompress.js';
 import { inspectCommand } from './commandInspect.js';
 import { evalCommand } from './commandEval.js';
-
-const ENVIRONMENT_HELP = `
-Environment:
-  HMF_WASM_THREADS=n     threads of the wasm backend (default: one per core, at most 4;
-                         1 = the single-threaded build)
-  HMF_LATENCY_THREADS=n  threads latency is timed on (default: 1, as stock TF.js runs
-                         wasm in Node and in browsers that are not cross-origin isolated)`;
 
 /** Builds the `hmf` program; the only module (with its commands) that knows commander. */
 export function program(): Command {
   const p = new Command('hmf')
     .description('Compress TensorFlow.js models with hybrid matrix factorization (HMF), low-rank factorization or pruning')
     .version(TOOL_VERSION)
-    .option('--verbose', 'print stack traces of errors')
-    .addHelpText('after', ENVIRONMENT_HELP)
+    .option('--verbose', 'print stack traces of errors and TF.js\'s own messages')
     .exitOverride()
     .configureOutput({ outputError: () => {} });
   for (const c of [compressCommand(), inspectCommand(), benchCommand(), evalCommand()]) {
-    c.exitOverride().configureOutput({ outputError: () => {} }).option('--verbose', 'print stack traces of errors').addHelpText('after', ENVIRONMENT_HELP);
+    c.exitOverride().configureOutput({ outputError: () => {} }).option('--verbose', 'print stack traces of errors and TF.js\'s own messages');
+    addCommandHelp(c, c.name());
+    plainDefaults(c);
     p.addCommand(c);
   }
+  addCommandHelp(p, 'hmf');
   return p;
 }
 
@@ -58,9 +54,25 @@ function stopCleanlyOnSignals(argv: readonly string[]): void {
   }
 }
 
+/**
+ * hmf's stderr carries hmf's messages only. hmf's own code never uses the console (the
+ * library does not print; the CLI writes to the streams), so whatever reaches it comes from
+ * dependencies: TF.js's banner urging tfjs-node on the cpu backend, its initializer warnings.
+ * Kept off the streams; with --verbose shown on stderr, marked as TF.js's.
+ */
+function quietDependencies(verbose: boolean): void {
+  const forward = (...args: unknown[]) => {
+    if (!verbose) return;
+    const text = args.map((a) => (typeof a === 'string' ? a : String(a))).join(' ').replace(/=+\n?/g, '').trim();
+    if (text) process.stderr.write(`hmf: (from TF.js) ${text}\n`);
+  };
+  for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) console[level] = forward;
+}
+
 /** Runs the CLI on argv; resolves to the exit code, throws HmfErrors for bin/ to map. */
 export async function main(argv: readonly string[]): Promise<number> {
   stopCleanlyOnSignals(argv);
+  quietDependencies(argv.includes('--verbose'));
   const prog = program();
   try {
     await prog.parseAsync([...argv]);

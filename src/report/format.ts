@@ -59,3 +59,41 @@ function visible(s: string): number {
 export function threadsText(threads: number): string {
   return `${threads} thread${threads === 1 ? '' : 's'}`;
 }
+
+/** A matrix row's layer as shown: a Bidirectional layer's matrices say which direction they belong to. */
+export function matrixLayer(m: { layer: string; weight: string }): string {
+  const direction = /\/(forward|backward)_[^/]*\//.exec(m.weight)?.[1];
+  return direction ? `${m.layer} (${direction})` : m.layer;
+}
+
+/**
+ * MACs of a row as "before -> after". Pruned kernels are stored and run dense (TF.js has no
+ * sparse kernels): their MACs do not drop, whatever the zeros, so the cell says so.
+ */
+export function macsCell(m: { method: string; macsBefore: number; macsAfter: number }): string {
+  if (m.method === 'prune' && m.macsBefore > 0) return `${formatCount(m.macsBefore)} run dense`;
+  return `${formatCount(m.macsBefore)} -> ${formatCount(m.macsAfter)}`;
+}
+
+/** p10-p90 of the two models as stats of timed runs. */
+export interface TimedPair {
+  original: { medianMs: number; p10Ms: number; p90Ms: number };
+  compressed: { medianMs: number; p10Ms: number; p90Ms: number };
+}
+
+/**
+ * True when the medians differ by less than half the wider p10-p90 spread: the runs vary
+ * more than the models differ, so the speedup may be noise.
+ */
+export function withinNoise(b: TimedPair): boolean {
+  const spread = Math.max(b.original.p90Ms - b.original.p10Ms, b.compressed.p90Ms - b.compressed.p10Ms);
+  return Math.abs(b.original.medianMs - b.compressed.medianMs) < spread / 2;
+}
+
+/** The note printed beside a difference withinNoise() calls noise. */
+export const NOISE_NOTE = 'within noise: the p10-p90 spread is wider than the difference; more --runs or a quieter machine would tell';
+
+/** Said under fidelity measured on generated probes. */
+export const PROBE_CAVEAT =
+  'measured on generated probes (random inputs), which is often optimistic against real data: ' +
+  'give --calibration data.json with inputs from your task to measure on those';

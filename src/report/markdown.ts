@@ -1,6 +1,7 @@
 import type { Report } from './schema.js';
 import { evalLines, finetuneLines, RUNTIME_SNIPPET } from './terminal.js';
-import { formatBytes, formatCount, formatFactor, formatMs, formatPercent, threadsText } from './format.js';
+import { formatBytes, formatCount, formatFactor, formatMs, formatPercent, matrixLayer, NOISE_NOTE, PROBE_CAVEAT, threadsText, withinNoise } from './format.js';
+import { headlineLines } from './headline.js';
 
 /** The compress report as Markdown (`--report file.md`). */
 export function renderMarkdown(report: Report): string {
@@ -8,6 +9,7 @@ export function renderMarkdown(report: Report): string {
   const t = report.totals;
   const lines: string[] = [];
   lines.push(`# hmf report: ${o.method} x${o.factor}`, '');
+  lines.push(...headlineLines(report).map((l) => `**${l}**`), '');
   for (const w of report.warnings) lines.push(`> Warning: ${w}`, '');
   lines.push(`- model: \`${report.model.path}\` (${report.model.format}, ${report.model.className})`);
   lines.push(`- output: \`${report.output.path ?? '(not written)'}\`; runtime required: ${report.output.runtimeRequired ? 'yes' : 'no'}`);
@@ -21,9 +23,9 @@ export function renderMarkdown(report: Report): string {
   lines.push('|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const m of report.matrices) {
     lines.push(
-      `| ${m.layer} | ${m.role} | ${m.shape.join('x')} | ${m.method}${m.selection ? `/${m.selection}` : ''} | ${m.rank ?? ''} | ${m.denseOutputs ?? ''} | ` +
+      `| ${matrixLayer(m)} | ${m.role} | ${m.shape.join('x')} | ${m.method}${m.selection ? `/${m.selection}` : ''} | ${m.rank ?? ''} | ${m.denseOutputs ?? ''} | ` +
         `${m.sparsity === null ? '' : formatPercent(m.sparsity)} | ${formatCount(m.paramsBefore)} | ${formatCount(m.paramsAfter)} | ` +
-        `${formatCount(m.macsBefore)} | ${formatCount(m.macsAfter)} | ${m.relativeError.toFixed(4)} | ${m.seconds.toFixed(2)} |`,
+        `${formatCount(m.macsBefore)} | ${m.method === 'prune' ? 'run dense' : formatCount(m.macsAfter)} | ${m.relativeError.toFixed(4)} | ${m.seconds.toFixed(2)} |`,
     );
   }
   for (const m of report.matrices) if (m.note) lines.push('', `Note on ${m.layer} ${m.role}: ${m.note}`);
@@ -34,16 +36,22 @@ export function renderMarkdown(report: Report): string {
   lines.push(`| bytes (raw) | ${formatBytes(t.bytes.before.raw)} | ${formatBytes(t.bytes.after.raw)} | ${formatFactor(t.bytes.factorRaw)} |`);
   const estimated = t.bytes.before.gzipEstimated || t.bytes.after.gzipEstimated ? ', estimated from a 1/8 sample' : '';
   lines.push(`| bytes (gzip${estimated}) | ${formatBytes(t.bytes.before.gzip)} | ${formatBytes(t.bytes.after.gzip)} | ${formatFactor(t.bytes.factorGzip)} |`);
-  lines.push(`| MACs of targeted matrices | ${formatCount(t.macs.before)} | ${formatCount(t.macs.after)} | ${formatFactor(t.macs.before / t.macs.after)} |`);
+  const runDense = report.matrices.some((m) => m.method === 'prune');
+  lines.push(
+    runDense
+      ? `| MACs of targeted matrices | ${formatCount(t.macs.before)} | run dense | 1.00x |`
+      : `| MACs of targeted matrices | ${formatCount(t.macs.before)} | ${formatCount(t.macs.after)} | ${formatFactor(t.macs.before / t.macs.after)} |`,
+  );
   lines.push('', '## Latency', '');
   if (report.latency) {
     lines.push('| batch | original median (p10-p90) | compressed median (p10-p90) | speedup |', '|--:|--:|--:|--:|');
     for (const b of report.latency.batches) {
       lines.push(
         `| ${b.batch} | ${formatMs(b.original.medianMs)} (${formatMs(b.original.p10Ms)}-${formatMs(b.original.p90Ms)}) | ` +
-          `${formatMs(b.compressed.medianMs)} (${formatMs(b.compressed.p10Ms)}-${formatMs(b.compressed.p90Ms)}) | ${formatFactor(b.speedup)} |`,
+          `${formatMs(b.compressed.medianMs)} (${formatMs(b.compressed.p10Ms)}-${formatMs(b.compressed.p90Ms)}) | ${formatFactor(b.speedup)}${withinNoise(b) ? ' (within noise)' : ''} |`,
       );
     }
+    if (report.latency.batches.some(withinNoise)) lines.push('', `Within noise: ${NOISE_NOTE.replace(/^within noise: /, '')}.`);
     for (const note of report.latency.skipped) lines.push('', note);
     lines.push('', `Up to ${report.latency.runs} timed runs per model and batch (${report.latency.batches.map((b) => b.runs).join(', ')} made, capped at 30 s a batch), A/B interleaved after warm-up, on ${threadsText(report.latency.threads)}.`);
   } else {
@@ -51,6 +59,7 @@ export function renderMarkdown(report: Report): string {
   }
   lines.push('', '## Fidelity', '');
   lines.push(`${report.fidelity.probes} ${report.fidelity.source} probe inputs.`, '');
+  if (report.fidelity.source === 'generated' && report.fidelity.outputs.length) lines.push(`Note: ${PROBE_CAVEAT}.`, '');
   lines.push('| output | relative error | top-1 agreement | KL divergence |', '|---|--:|--:|--:|');
   for (const f of report.fidelity.outputs) {
     lines.push(`| ${f.output} | ${f.relativeError.toFixed(4)} | ${formatPercent(f.top1Agreement)} | ${f.klDivergence === null ? 'n/a' : f.klDivergence.toFixed(4)} |`);

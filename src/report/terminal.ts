@@ -1,5 +1,21 @@
 import type { Report } from './schema.js';
-import { formatBytes, formatCount, formatFactor, formatMs, formatPercent, plainStyle, table, threadsText, type Style } from './format.js';
+import {
+  formatBytes,
+  formatCount,
+  formatFactor,
+  formatMs,
+  formatPercent,
+  macsCell,
+  matrixLayer,
+  NOISE_NOTE,
+  plainStyle,
+  PROBE_CAVEAT,
+  table,
+  threadsText,
+  withinNoise,
+  type Style,
+} from './format.js';
+import { headlineLines } from './headline.js';
 
 /** The two lines that load a model using hmf runtime layers. */
 export const RUNTIME_SNIPPET = [
@@ -14,13 +30,14 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
   const o = report.options;
   out.push(style.bold(`hmf ${report.tool.version}  ${o.method} x${o.factor}`) + `  ${report.model.path}`);
   out.push(style.dim(`  -> ${report.output.path ?? '(not written)'}`));
+  out.push(...headlineLines(report).map((l, i) => (i === 0 ? style.bold(l) : l)));
   out.push('');
   if (report.matrices.length === 0) {
     out.push(style.warn('No matrix was compressed: none is large enough or of a supported layer type.'));
   } else {
     const header = ['layer', 'role', 'shape', 'method', 'r', 'k', 'sparsity', 'params', 'MACs', 'rel.err', 'sec'];
     const rows = report.matrices.map((m) => [
-      m.layer,
+      matrixLayer(m),
       m.role,
       m.shape.join('x'),
       m.method === 'dense' ? style.warn('dense') : m.method + (m.selection ? `/${m.selection}` : ''),
@@ -28,12 +45,12 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
       m.denseOutputs === null ? '' : String(m.denseOutputs),
       m.sparsity === null ? '' : formatPercent(m.sparsity),
       `${formatCount(m.paramsBefore)} -> ${formatCount(m.paramsAfter)}`,
-      `${formatCount(m.macsBefore)} -> ${formatCount(m.macsAfter)}`,
+      macsCell(m),
       m.relativeError.toFixed(4),
       m.seconds.toFixed(2),
     ]);
     out.push(...table(header, rows, [false, false, false, false, true, true, true, true, true, true, true]).map((l, i) => (i === 0 ? style.bold(l) : l)));
-    for (const m of report.matrices) if (m.note) out.push(style.dim(`  note ${m.layer} ${m.role}: ${m.note}`));
+    for (const m of report.matrices) if (m.note) out.push(style.dim(`  note ${matrixLayer(m)} ${m.role}: ${m.note}`));
   }
   out.push('');
   const t = report.totals;
@@ -48,9 +65,10 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
   const latency = report.latency;
   if (latency) {
     for (const b of latency.batches) {
-      const speed = b.speedup >= 1 ? style.good(formatFactor(b.speedup)) : style.bad(formatFactor(b.speedup));
+      const noisy = withinNoise(b);
+      const speed = noisy ? formatFactor(b.speedup) : b.speedup >= 1 ? style.good(formatFactor(b.speedup)) : style.bad(formatFactor(b.speedup));
       out.push(
-        `latency batch ${String(b.batch).padEnd(3)} ${formatMs(b.original.medianMs)} -> ${formatMs(b.compressed.medianMs)}  (speedup ${speed})` +
+        `latency batch ${String(b.batch).padEnd(3)} ${formatMs(b.original.medianMs)} -> ${formatMs(b.compressed.medianMs)}  (speedup ${speed}${noisy ? `, ${style.warn(NOISE_NOTE)}` : ''})` +
           style.dim(`  p10-p90 ${formatMs(b.original.p10Ms)}-${formatMs(b.original.p90Ms)} vs ${formatMs(b.compressed.p10Ms)}-${formatMs(b.compressed.p90Ms)}, ${b.runs} runs, ${threadsText(latency.threads)}`),
       );
     }
@@ -65,6 +83,7 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
         style.dim(` (${report.fidelity.probes} ${report.fidelity.source} probes)`),
     );
   }
+  if (report.fidelity.source === 'generated' && report.fidelity.outputs.length) out.push(style.dim(`  ${PROBE_CAVEAT}`));
   for (const u of report.fidelity.unmeasured ?? []) out.push(`fidelity ${u.output}: ${style.warn('not measured')}: ${u.reason}`);
   if (report.model.asyncOps?.length) out.push(style.dim(`graph runs through executeAsync (it holds ${report.model.asyncOps.join(', ')})`));
   out.push(...finetuneLines(report), ...evalLines(report));
