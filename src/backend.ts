@@ -11,7 +11,7 @@ export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 let active: BackendName | undefined;
 
 /**
- * Selects the TF.js backend (DESIGN.md §6): tfjs-node where it loads, else wasm,
+ * Selects the TF.js backend (docs/ARCHITECTURE.md §6): tfjs-node where it loads, else wasm,
  * else cpu. `preferred` forces one and fails if it cannot be used.
  * Returns the name of the backend in use. Safe to call more than once.
  */

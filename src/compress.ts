@@ -72,7 +72,7 @@ export interface CompressOptions {
   /** The command line, recorded in the report. */
   command?: string;
   /**
-   * Calibration data file (DESIGN.md §5): factorize to minimise ||X(K − K')|| over each
+   * Calibration data file (docs/ARCHITECTURE.md §5): factorize to minimise ||X(K − K')|| over each
    * matrix's input activations X on these examples (pruning by |w|·||x||), and measure
    * fidelity on them instead of generated probes. Layers models only for the activations.
    */
@@ -103,7 +103,7 @@ const PROBE_BATCH = 16;
 /** Seconds of timed runs per batch size; a batch expected to take longer is not timed. */
 const MAX_BATCH_SECONDS = 30;
 
-/** Compresses a TF.js model (DESIGN.md) and writes it with its report.json. */
+/** Compresses a TF.js model (docs/ARCHITECTURE.md) and writes it with its report.json. */
 export async function compress(modelPath: string, options: CompressOptions = {}): Promise<CompressResult> {
   const started = performance.now();
   const opts = resolveOptions(modelPath, options);
@@ -427,7 +427,7 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
   };
 }
 
-/** `<model folder>-<method>-x<factor>` beside the model's folder (DESIGN.md §5). */
+/** `<model folder>-<method>-x<factor>` beside the model's folder (docs/ARCHITECTURE.md §5). */
 export function defaultOutDir(modelPath: string, method: string, factor: number): string {
   const folder = dirname(resolve(modelPath));
   return join(dirname(folder), `${basename(folder)}-${method}-x${factor}`);
@@ -454,9 +454,9 @@ function ratio(a: number, b: number): number {
   return b === 0 ? Infinity : a / b;
 }
 
-/** DESIGN.md §1: the achieved factor lands within 3% of the target, or the run fails naming the matrices. */
+/** docs/ARCHITECTURE.md §1: the achieved factor lands within 3% of the target, or the run fails naming the matrices. */
 /**
- * DESIGN.md §1: the achieved factor lands within 3% of the target. When matrices had to
+ * docs/ARCHITECTURE.md §1: the achieved factor lands within 3% of the target. When matrices had to
  * stay dense and the factor is missed, the run fails (exit 4) naming them. When every
  * matrix was compressed and only whole rank steps keep the total off target (a single
  * small matrix, say), the output is written with a warning that says so.

@@ -1,6 +1,6 @@
 /**
  * The one error hierarchy of hmf. Library code throws these; only `bin/hmf.js`
- * turns them into exit codes (DESIGN.md §5).
+ * turns them into exit codes (docs/ARCHITECTURE.md §5).
  */
 export class HmfError extends Error {
   /** Process exit code the CLI uses for this error. */

@@ -14,7 +14,7 @@ export const EVAL_SCHEMA_VERSION = 1;
 
 /** Options of `evaluate()`. */
 export interface EvalOptions {
-  /** Data file (DESIGN.md §5): JSON `{"inputs", "labels"}` or JSON Lines of `{"input", "label"}`. */
+  /** Data file (docs/ARCHITECTURE.md §5): JSON `{"inputs", "labels"}` or JSON Lines of `{"input", "label"}`. */
   data: string;
   /** A model to compare outputs with, e.g. the original of a compressed model. */
   reference?: string;
@@ -56,7 +56,7 @@ interface LoadedModel {
   fixedBatch: number | undefined;
 }
 
-/** Runs a model (layers or graph, compressed or not) over a data file and scores it (DESIGN.md §5). */
+/** Runs a model (layers or graph, compressed or not) over a data file and scores it (docs/ARCHITECTURE.md §5). */
 export async function evaluate(modelPath: string, options: EvalOptions): Promise<EvalReport> {
   const started = performance.now();
   const batchSize = options.batchSize ?? DEFAULT_BATCH;

@@ -1,4 +1,4 @@
-/** The hmf library API (DESIGN.md §7). */
+/** The hmf library API (docs/ARCHITECTURE.md §7). */
 export { compress, defaultOutDir, type CompressOptions, type CompressResult } from './compress.js';
 export { evaluate, EVAL_SCHEMA_VERSION, type EvalOptions, type EvalReport } from './eval.js';
 export { bench, type BenchOptions, type BenchReport } from './bench.js';

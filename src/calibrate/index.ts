@@ -1,4 +1,4 @@
-/** Calibration data (DESIGN.md §5 `--calibration`): input activations of the target matrices. */
+/** Calibration data (docs/ARCHITECTURE.md §5 `--calibration`): input activations of the target matrices. */
 export { collectActivations } from './collect.js';
 export {
   Whitening,

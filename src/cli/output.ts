@@ -1,7 +1,7 @@
 import chalk, { Chalk } from 'chalk';
 import type { Style } from '../report/format.js';
 
-/** Colour only on a TTY and never with NO_COLOR set (DESIGN.md §4). */
+/** Colour only on a TTY and never with NO_COLOR set (docs/ARCHITECTURE.md §4). */
 export function styleFor(stream: NodeJS.WriteStream): Style {
   const enabled = stream.isTTY === true && process.env.NO_COLOR === undefined;
   const c = enabled ? new Chalk({ level: chalk.level || 1 }) : new Chalk({ level: 0 });

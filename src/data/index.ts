@@ -1,4 +1,4 @@
-/** Data files (DESIGN.md §5): `--calibration`, `--finetune` and `hmf eval --data`. */
+/** Data files (docs/ARCHITECTURE.md §5): `--calibration`, `--finetune` and `hmf eval --data`. */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';

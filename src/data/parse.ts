@@ -16,7 +16,7 @@ const JSON_SHAPE = '{"inputs": [...], "labels": [...]}';
 const JSONL_SHAPE = '{"input": ..., "label": ...}';
 
 /**
- * Splits a data file's text into raw examples (DESIGN.md §5): one JSON object
+ * Splits a data file's text into raw examples (docs/ARCHITECTURE.md §5): one JSON object
  * `{"inputs", "labels"}`, or JSON Lines of `{"input", "label"}` (by extension
  * .jsonl / .ndjson, or by content). `names` are the model's input names.
  */

@@ -18,7 +18,7 @@ export interface DatasetInput {
   values: Float32Array | Int32Array;
 }
 
-/** A data file read and checked against a model's inputs (DESIGN.md §5). */
+/** A data file read and checked against a model's inputs (docs/ARCHITECTURE.md §5). */
 export interface Dataset {
   /** Absolute path of the file. */
   path: string;

@@ -9,7 +9,7 @@ function escapes(from: string, to: string): boolean {
 
 /**
  * The absolute path of shard `p` listed in `modelJson`'s manifest, refusing
- * anything outside the model's folder (DESIGN.md §5): absolute paths, URLs,
+ * anything outside the model's folder (docs/ARCHITECTURE.md §5): absolute paths, URLs,
  * `..` components, and symbolic links that resolve outside the folder.
  * Returns the resolved real path (so the file read is the file checked) and its size.
  */

@@ -39,7 +39,7 @@ async function readModelJson(path: string): Promise<Buffer> {
 }
 
 /**
- * Reads model.json and every shard it lists, with the checks of DESIGN.md §5:
+ * Reads model.json and every shard it lists, with the checks of docs/ARCHITECTURE.md §5:
  * valid JSON and manifest, shard paths inside the model folder, and each
  * group's shard bytes exactly what its weights need. Weights are not decoded.
  */

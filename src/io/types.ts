@@ -1,4 +1,4 @@
-/** The two model formats TF.js writes (DESIGN.md §3). */
+/** The two model formats TF.js writes (docs/ARCHITECTURE.md §3). */
 export type ModelFormat = 'layers-model' | 'graph-model';
 
 /** Logical dtypes of weights in a TF.js weights manifest. */

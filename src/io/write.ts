@@ -104,7 +104,7 @@ export async function removeStaleTemporaries(parent: string): Promise<string[]> 
 
 /**
  * Writes `files` (plain names -> contents) as the whole content of `outDir`
- * (DESIGN.md §5): into a temporary folder beside `outDir`, then renamed into
+ * (docs/ARCHITECTURE.md §5): into a temporary folder beside `outDir`, then renamed into
  * place, so a failure leaves no half-written folder. A non-empty `outDir` is
  * refused unless `force`, and then replaced only once the new folder is complete.
  */
@@ -155,7 +155,7 @@ async function replaceFolder(tmp: string, dir: string, old: string, movingAside:
 
 /**
  * Writes `model.json` + `group1-shardNofM.bin` (+ `extraFiles`) into `outDir`
- * (DESIGN.md §3, §5) through `writeFiles`. Weights are encoded before the disk
+ * (docs/ARCHITECTURE.md §3, §5) through `writeFiles`. Weights are encoded before the disk
  * is touched, so invalid weights fail with nothing written. Deterministic: the
  * same input gives byte-identical files.
  */

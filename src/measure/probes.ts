@@ -92,7 +92,7 @@ export interface InputSignature {
   batch?: number;
 }
 
-/** The inputs of a loaded model, as DESIGN.md §4 probes them. */
+/** The inputs of a loaded model, as docs/ARCHITECTURE.md §4 probes them. */
 export function inputSignatures(model: tf.LayersModel): InputSignature[] {
   return model.inputs.map((input) => {
     const shape = input.shape.slice(1).map((d) => (d == null ? DEFAULT_STEPS : d));

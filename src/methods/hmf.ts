@@ -104,7 +104,7 @@ export function chooseHybrid(est: HybridEstimator, budget: number, selection: Ou
 }
 
 /**
- * Hybrid Matrix Factorization (DESIGN.md §1): outputs D (k columns of K) kept
+ * Hybrid Matrix Factorization (docs/ARCHITECTURE.md §1): outputs D (k columns of K) kept
  * exactly, the rest factorized at rank r, k n + r (n + m - k) <= budget, (k, r)
  * chosen to minimise the error. One sketch SVD of K serves the LMF solution (k = 0,
  * the same SVD lmf() computes) and the estimates of every candidate; one more

@@ -19,7 +19,7 @@ export function lmfRank(n: number, m: number, budget: number): number {
 }
 
 /**
- * Low-rank factorization K ~ P Q (DESIGN.md §1): P = U_r S_r^1/2, Q = S_r^1/2 V_r^T.
+ * Low-rank factorization K ~ P Q (docs/ARCHITECTURE.md §1): P = U_r S_r^1/2, Q = S_r^1/2 V_r^T.
  * Returns null when the budget cannot be reached (see lmfRank); the caller leaves the
  * matrix dense and says why. `svd` (at least r components of K) skips the SVD.
  */

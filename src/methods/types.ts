@@ -1,6 +1,6 @@
 import type { Matrix } from '../linalg/matrix.js';
 
-/** The compression methods of DESIGN.md §1. */
+/** The compression methods of docs/ARCHITECTURE.md §1. */
 export type MethodName = 'hmf' | 'lmf' | 'prune';
 
 /** How HMF picks the outputs it keeps dense. */

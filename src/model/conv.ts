@@ -3,7 +3,7 @@ import type { PartBuilder } from './layerJson.js';
 import { layerName, type LayerJson } from './topology.js';
 
 /**
- * Convolutions as matrices (DESIGN.md §2): a kernel (kh, kw, cin, cout), or (k, cin, cout)
+ * Convolutions as matrices (docs/ARCHITECTURE.md §2): a kernel (kh, kw, cin, cout), or (k, cin, cout)
  * for Conv1D, stored row-major, is the (kh·kw·cin) x cout matrix K of its im2col product:
  * row (a·kw + b)·cin + c of K weights input channel c at kernel offset (a, b).
  */

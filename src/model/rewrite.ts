@@ -34,7 +34,7 @@ const ELEMENTWISE_ACTIVATIONS = new Set([
 
 /**
  * Rewrites a layers model so that each target uses its compressed form, with stock
- * TF.js layers only (DESIGN.md §3):
+ * TF.js layers only (docs/ARCHITECTURE.md §3):
  * - prune: the kernel keeps its place with the pruned values;
  * - LMF: Dense -> Dense(r, no bias) -> Dense(m); Embedding -> Embedding(r) -> Dense(m, no bias);
  * - HMF: the dense outputs and the low-rank path run side by side and a Concatenate joins

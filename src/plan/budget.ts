@@ -9,7 +9,7 @@ export interface Budgeted {
 /** The plan for one matrix: a parameter budget, or why it stays dense. */
 export type MatrixPlan = { budget: number; reason: null } | { budget: null; reason: string };
 
-/** DESIGN.md §1: B = floor(n*m / f). */
+/** docs/ARCHITECTURE.md §1: B = floor(n*m / f). */
 export function matrixBudget(m: Budgeted, factor: number): number {
   return Math.floor((m.rows * m.cols) / factor);
 }
@@ -36,7 +36,7 @@ export function unreachableReason(m: Budgeted, factor: number, method: MethodNam
 const DRIFT_TOLERANCE = 0.02;
 
 /**
- * Budgets for every matrix (DESIGN.md §1), so that the targeted weights as a whole
+ * Budgets for every matrix (docs/ARCHITECTURE.md §1), so that the targeted weights as a whole
  * land on the factor. Pruning gets B = floor(nm/f) exactly. LMF and HMF get a whole
  * number of rank steps r(n+m), r = B/(n+m) rounded to the nearest step: floor() alone
  * lets a few large matrices (an Embedding with n+m = 4064, say) overshoot the factor

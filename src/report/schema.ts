@@ -7,7 +7,7 @@ import type { MethodName, OutputSelection } from '../methods/types.js';
 /** Bumped whenever a key changes meaning or disappears (adding keys keeps the version). */
 export const REPORT_SCHEMA_VERSION = 1;
 
-/** One targeted matrix, as the report shows it (DESIGN.md §4). */
+/** One targeted matrix, as the report shows it (docs/ARCHITECTURE.md §4). */
 export interface MatrixReport {
   layer: string;
   /** `kernel` or `embeddings`. */

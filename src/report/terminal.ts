@@ -24,7 +24,7 @@ export const RUNTIME_SNIPPET = [
   'registerHmfLayers(tf); // before tf.loadLayersModel(...); in a page: <script src="hmf-runtime.min.js"> after TF.js\'s',
 ];
 
-/** The compress report as a terminal table (DESIGN.md §4). */
+/** The compress report as a terminal table (docs/ARCHITECTURE.md §4). */
 export function renderTerminal(report: Report, style: Style = plainStyle): string {
   const out: string[] = [];
   const o = report.options;

@@ -1,6 +1,6 @@
 /**
  * The hmf runtime: custom TF.js layers a compressed model may need where stock layers
- * cannot express the rewrite (DESIGN.md §3). A TF.js add-on: it imports nothing at run
+ * cannot express the rewrite (docs/ARCHITECTURE.md §3). A TF.js add-on: it imports nothing at run
  * time, and its layers are defined on the TF.js the app passes in, so they register in
  * the copy of TF.js that loads the model, however hmf was installed.
  *
