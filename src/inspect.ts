@@ -4,7 +4,7 @@ import { energyKept } from './methods/index.js';
 import { scanTargets } from './model/targets.js';
 import { layerName, parseLayersTopology } from './model/topology.js';
 import { matrixBudget } from './plan/budget.js';
-import { finiteTarget } from './model/adapter.js';
+import { finiteTarget, graphAdapter } from './model/adapter.js';
 
 export const INSPECT_FACTORS = [2, 4, 8] as const;
 
@@ -46,12 +46,28 @@ export async function inspect(modelPath: string, options: InspectOptions = {}): 
   const params = model.weights.reduce((s, w) => s + count(w), 0);
   const className = String((model.json.modelTopology as { class_name?: string } | undefined)?.class_name ?? model.format);
   if (model.format !== 'layers-model') {
+    const adapter = graphAdapter(model, minParams);
     return {
       model: { path: model.path, format: model.format, className },
       layers: [],
-      matrices: model.weights
-        .filter((w) => w.shape.length === 2)
-        .map((w) => ({ weight: w.name, layer: '', shape: w.shape, params: count(w), compressed: false, reason: 'graph models are not compressed yet', energyKept: null })),
+      matrices: [
+        ...adapter.targets.map((t) => {
+          const k = adapter.matrix(t);
+          return {
+            weight: t.weight,
+            layer: t.layer,
+            shape: [t.rows, t.cols],
+            params: t.rows * t.cols,
+            compressed: true,
+            reason: null,
+            energyKept: INSPECT_FACTORS.map((factor) => {
+              const budget = matrixBudget(t, factor);
+              return { factor, lmf: energyKept(k, budget, 'lmf', seed), hmf: energyKept(k, budget, 'hmf', seed) };
+            }),
+          };
+        }),
+        ...adapter.skipped.map((sk) => ({ weight: sk.weight, layer: sk.layer, shape: sk.shape, params: sk.shape.reduce((a, b) => a * b, 1), compressed: false, reason: sk.reason, energyKept: null })),
+      ],
       params,
     };
   }

@@ -121,3 +121,16 @@ test('help: every command has Examples; environment variables only where they ma
   assert.match(compress.stdout, /compress a TF\.js model \(layers or graph\s+format\)/);
   assert.match(compress.stdout, /-f, --factor <n>\s+compression factor of the targeted weights \(> 1\)\s+\(default: 4\)/);
 });
+
+test('hmf inspect on a graph model lists the matrices compress would target, with the energy each factor keeps', async () => {
+  const r = await runHmf(['inspect', join(repoRoot, 'fixtures', 'graph-mlp', 'model.json'), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(r.stdout) as { matrices: { weight: string; compressed: boolean; reason: string | null; energyKept: { factor: number; lmf: number; hmf: number }[] | null }[] };
+  const targeted = result.matrices.filter((m) => m.compressed);
+  assert.deepEqual(targeted.map((m) => m.weight.split('/')[2]), ['hidden1', 'hidden2']);
+  for (const m of targeted) {
+    for (const e of m.energyKept!) assert.ok(e.hmf >= e.lmf - 1e-6 && e.lmf > 0 && e.hmf <= 1, JSON.stringify(e));
+  }
+  assert.match(result.matrices.find((m) => !m.compressed)!.reason!, /below --min-params 4096/);
+  assert.doesNotMatch(r.stdout, /not compressed yet/);
+});
