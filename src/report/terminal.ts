@@ -68,10 +68,11 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
       const noisy = withinNoise(b);
       const speed = noisy ? formatFactor(b.speedup) : b.speedup >= 1 ? style.good(formatFactor(b.speedup)) : style.bad(formatFactor(b.speedup));
       out.push(
-        `latency batch ${String(b.batch).padEnd(3)} ${formatMs(b.original.medianMs)} -> ${formatMs(b.compressed.medianMs)}  (speedup ${speed}${noisy ? `, ${style.warn(NOISE_NOTE)}` : ''})` +
+        `latency batch ${String(b.batch).padEnd(3)} ${formatMs(b.original.medianMs)} -> ${formatMs(b.compressed.medianMs)}  (speedup ${speed}${noisy ? `, ${style.warn('within noise')}` : ''})` +
           style.dim(`  p10-p90 ${formatMs(b.original.p10Ms)}-${formatMs(b.original.p90Ms)} vs ${formatMs(b.compressed.p10Ms)}-${formatMs(b.compressed.p90Ms)}, ${b.runs} runs, ${threadsText(latency.threads)}`),
       );
     }
+    if (latency.batches.some(withinNoise)) out.push(style.dim(`latency          ${NOISE_NOTE}`));
     for (const note of latency.skipped) out.push(style.dim(`latency          ${note}`));
   } else {
     out.push(style.dim('latency          not measured (--no-bench)'));
