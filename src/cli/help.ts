@@ -47,12 +47,19 @@ export const COMMAND_HELP: Record<string, { environment: (keyof typeof ENVIRONME
   },
 };
 
-/** Appends the Examples and Environment sections of `name` to a command's help. */
+const EXIT_CODES = `
+Exit codes:
+  0 ok, 1 internal error, 2 bad usage or data file, 3 model unreadable or invalid,
+  4 factor unreachable, 5 quality gate failed, 130/143 stopped by SIGINT/SIGTERM.
+  With --json a failure also prints {"error": {"type", "message", "exitCode"}} on stdout.`;
+
+/** Appends the Examples and Environment sections of `name` to a command's help (and the exit codes to the program's). */
 export function addCommandHelp(command: Command, name: string): void {
   const help = COMMAND_HELP[name];
   if (!help) return;
   const sections = [`\nExamples:\n${help.examples.map((e) => `  ${e}`).join('\n')}`];
   if (help.environment.length) sections.push(`\nEnvironment:\n${help.environment.map((v) => `  ${ENVIRONMENT[v]}`).join('\n')}`);
+  if (name === 'hmf') sections.push(EXIT_CODES);
   command.addHelpText('after', sections.join('\n'));
 }
 

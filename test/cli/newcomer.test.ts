@@ -120,6 +120,7 @@ test('help: every command has Examples; environment variables only where they ma
   }
   const top = await runHmf(['--help']);
   assert.match(top.stdout, /\nExamples:\n/);
+  assert.match(top.stdout, /\nExit codes:\n {2}0 ok, 1 internal error, 2 bad usage/);
   const compress = await runHmf(['compress', '--help']);
   assert.match(compress.stdout, /compress a TF\.js model \(layers or graph\s+format\)/);
   assert.match(compress.stdout, /-f, --factor <n>\s+compression factor of the targeted weights \(> 1\)\s+\(default: 4\)/);
