@@ -3,7 +3,7 @@ import { backendThreads, initBackend, type BackendName } from './backend.js';
 import { batchLabels, batchRanges, batchTensors, dataSignatures, LabelScore, readDataFile, type Dataset, type DataSignature, type LabelMetrics } from './data/index.js';
 import { HmfError, ModelFormatError, UsageError } from './errors.js';
 import { readModel, type ModelFile } from './io/index.js';
-import { compareOutputs, type OutputFidelity } from './measure/fidelity.js';
+import { compareOutputs, type FidelityResult, type OutputFidelity, type UnmeasuredOutput } from './measure/fidelity.js';
 import { makeProbes, type InputSignature } from './measure/probes.js';
 import type { Runnable } from './measure/runnable.js';
 import { graphAdapter, layersAdapter } from './model/adapter.js';
@@ -40,7 +40,7 @@ export interface EvalReport {
   /** Accuracy and cross-entropy (and perplexity for per-step labels); null without labels. */
   metrics: LabelMetrics | null;
   /** Agreement with `--reference` on every output (KL(reference || model) for softmax outputs). */
-  reference: { path: string; outputs: OutputFidelity[] } | null;
+  reference: { path: string; outputs: OutputFidelity[]; unmeasured?: UnmeasuredOutput[] } | null;
   context: { backend: string; threads: number; tfjsVersion: string; node: string; batchSize: number; wallSeconds: number };
 }
 
@@ -87,7 +87,7 @@ export async function evaluate(modelPath: string, options: EvalOptions): Promise
       data: { path: dataset.path, format: dataset.format, examples: dataset.count, labelled: dataset.labels !== null },
       output: { name: model.runnable.outputNames[0] ?? 'output_0', shape: outputShape },
       metrics,
-      reference: reference && fidelity ? { path: reference.file.path, outputs: fidelity } : null,
+      reference: reference && fidelity ? { path: reference.file.path, outputs: fidelity.outputs, ...(fidelity.unmeasured.length ? { unmeasured: fidelity.unmeasured } : {}) } : null,
       context: { backend, threads: backendThreads(), tfjsVersion: tf.version.tfjs, node: process.version, batchSize: batch, wallSeconds: (performance.now() - started) / 1000 },
     };
   } finally {
@@ -151,7 +151,7 @@ async function run(
   dataset: Dataset,
   batch: number,
   progress: (message: string) => void,
-): Promise<{ metrics: LabelMetrics | null; fidelity: OutputFidelity[] | null; outputShape: number[] }> {
+): Promise<{ metrics: LabelMetrics | null; fidelity: FidelityResult | null; outputShape: number[] }> {
   const ranges = new Map<readonly tf.Tensor[], { start: number; end: number; index: number }>();
   const all = batchRanges(dataset.count, batch);
   let score: LabelScore | null = null;
@@ -173,8 +173,8 @@ async function run(
     return tensors;
   });
   try {
-    let fidelity: OutputFidelity[] | null = null;
-    if (reference) fidelity = (await compareOutputs(trimmed(reference.runnable, ranges), evaluated, batches)).outputs;
+    let fidelity: FidelityResult | null = null;
+    if (reference) fidelity = await compareOutputs(trimmed(reference.runnable, ranges), evaluated, batches);
     else for (const b of batches) tf.dispose(await evaluated.run(b));
     const finalScore = score as LabelScore | null;
     return { metrics: finalScore ? finalScore.result() : null, fidelity, outputShape };

@@ -59,6 +59,7 @@ export function renderEval(report: EvalReport, style: Style): string {
   }
   if (report.reference) {
     rows.push(['reference', report.reference.path]);
+    for (const u of report.reference.unmeasured ?? []) rows.push([`  ${u.output}`, `not compared: ${u.reason}`]);
     for (const f of report.reference.outputs) {
       rows.push([
         `  ${f.output}`,
