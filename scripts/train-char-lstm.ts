@@ -8,7 +8,8 @@
  *   npm run build && node dist/scripts/train-char-lstm.js [steps]
  */
 import { tf } from '../src/tf.js';
-import { MOBY_DICK_SPEC, loadMobyDick, seededRandom } from './data.js';
+import { MIN_COUNT, OOV_ID, TEST_SEQUENCES, TRAIN_FRACTION, encodedMobyDick, evenWindows, scoreLm } from './char-lm.js';
+import { MOBY_DICK_SPEC, seededRandom } from './data.js';
 import {
   compileAdam,
   fitSeededBatches,
@@ -24,25 +25,12 @@ import {
 } from './train-common.js';
 
 const NAME = 'char-lstm';
-const MIN_COUNT = 10; // characters rarer than this in the whole text map to the OOV id
-const OOV_ID = 0;
 const SEQ = 64;
 const EMBED = 32;
 const UNITS = 128;
 const BATCH = 32;
 const DEFAULT_STEPS = 400;
-const TEST_SEQUENCES = 200;
-const TRAIN_FRACTION = 0.9;
 const SEED = 1851;
-
-function charVocab(text: string): string[] {
-  const counts = new Map<string, number>();
-  for (const ch of text) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-  return [...counts.entries()]
-    .filter(([, n]) => n >= MIN_COUNT)
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-    .map(([ch]) => ch);
-}
 
 function buildModel(vocabSize: number): tf.LayersModel {
   const model = tf.sequential({ name: 'char_lstm' });
@@ -69,41 +57,14 @@ function buildModel(vocabSize: number): tf.LayersModel {
   return model;
 }
 
-/** Per-step accuracy and perplexity of next-character predictions. */
-function scoreLm(model: tf.LayersModel, inputs: number[][], labels: number[][]): { accuracy: number; perplexity: number } {
-  return tf.tidy(() => {
-    const probs = model.predict(tf.tensor2d(inputs, undefined, 'int32'), { batchSize: 50 }) as tf.Tensor3D;
-    const target = tf.tensor2d(labels, undefined, 'int32');
-    const vocab = probs.shape[2];
-    const hits = tf.equal(tf.argMax(probs, -1), target).cast('float32').mean().arraySync() as number;
-    const picked = tf.sum(tf.mul(probs, tf.oneHot(target, vocab)), -1);
-    const nll = tf.neg(tf.log(tf.maximum(picked, 1e-12))).mean().arraySync() as number;
-    return { accuracy: hits, perplexity: Math.exp(nll) };
-  });
-}
-
 async function main(): Promise<void> {
   const steps = process.argv[2] ? Number(process.argv[2]) : DEFAULT_STEPS;
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps: expected a positive integer, got ${process.argv[2]}`);
   const backend = await initTrainingBackend();
 
-  const text = loadMobyDick();
-  const vocab = charVocab(text);
-  const index = new Map(vocab.map((ch, i) => [ch, i + 1]));
-  const ids = Int32Array.from(Array.from(text, (ch) => index.get(ch) ?? OOV_ID));
-  const vocabSize = vocab.length + 1;
-  const split = Math.floor(ids.length * TRAIN_FRACTION);
-
+  const { vocab, vocabSize, ids, split } = encodedMobyDick();
   // Held-out: TEST_SEQUENCES non-overlapping windows spread evenly over the last 10%.
-  const testSpan = ids.length - split - SEQ - 1;
-  const stride = Math.floor(testSpan / TEST_SEQUENCES);
-  const testInputs: number[][] = [];
-  const testLabels: number[][] = [];
-  for (let k = 0; k < TEST_SEQUENCES; k++) {
-    const s = split + k * stride;
-    testInputs.push(Array.from(ids.subarray(s, s + SEQ)));
-    testLabels.push(Array.from(ids.subarray(s + 1, s + SEQ + 1)));
-  }
+  const { inputs: testInputs, labels: testLabels } = evenWindows(ids, split, ids.length, TEST_SEQUENCES, SEQ);
 
   const rand = seededRandom(SEED);
   const nextBatch = (): { xs: tf.Tensor; ys: tf.Tensor } => {
