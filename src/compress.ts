@@ -23,6 +23,7 @@ import { DEFAULT_LEARNING_RATE, finetuneModel, type FinetuneSummary } from './fi
 import { checkDataFile } from './calibrate/pipeline.js';
 import { evaluate } from './eval.js';
 import { rename, writeFile } from 'node:fs/promises';
+import { sparsifyLayers, type StorageChoice } from './model/sparse.js';
 
 /** Options of `compress()`; every field has a default. */
 export interface CompressOptions {
@@ -41,6 +42,13 @@ export interface CompressOptions {
   denseShare?: number;
   /** Pruning: budget per matrix or across all targeted matrices. @default 'layer' */
   scope?: 'layer' | 'global';
+  /**
+   * Pruning: store pruned kernels compactly (CSR or bitmap, whichever is smaller; where
+   * neither is smaller than dense, dense) as hmf runtime layers, which multiply with a
+   * sparse kernel where it is not slower than the dense product (src/runtime/sparse.ts).
+   * Layers models only. @default false
+   */
+  sparse?: boolean;
   /** Matrices with fewer parameters stay dense. @default 4096 */
   minParams?: number;
   /** Seed of every random choice (sketches, probes). @default 0 */
@@ -128,6 +136,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   if (opts.finetune && model.format === 'graph-model') {
     throw new UsageError(`--finetune: ${model.path} is a graph model; fine-tuning needs a layers model (graph models have no trainable layers in TF.js)`);
   }
+  if (opts.sparse && model.format === 'graph-model') throw new UsageError(`--sparse: ${model.path} is a graph model; ${GRAPH_SPARSE_REASON}`);
   const adapter = await phase('read', () => adapterFor(model, opts.minParams, opts.portable));
   // A bad --eval file fails before any work, not after the model is written.
   if (opts.eval) await phase('read', () => checkDataFile(opts.eval!, model, adapter));
@@ -148,11 +157,21 @@ export async function compress(modelPath: string, options: CompressOptions = {})
     compressed = tuned.model;
     finetuned = tuned.summary;
   }
-  const rows = executed.rows.map((row) => {
+  let rows = executed.rows.map((row) => {
     const dense = rewritten.leftDense.find((d) => d.weight === row.weight);
     return dense ? leftDenseRow(row, dense.reason) : row;
   });
   const totals = computeTotals(model.weights, compressed.weights, rows);
+  let runtimeRequired = rewritten.runtimeRequired;
+  if (opts.sparse) {
+    const pruned = executed.rewrites.filter((r) => r.result.kind === 'prune').map((r) => r.target);
+    const sparse = await phase('rewrite', () => sparsifyLayers(compressed, pruned, opts.quantize));
+    compressed = sparse.model;
+    runtimeRequired ||= sparse.runtimeRequired;
+    rows = rows.map((row) => withStorage(row, sparse.storage));
+    // Stored values: the zeros of compactly stored matrices are not stored any more.
+    totals.storedParams.after -= sparse.storage.reduce((s, c) => s + (c.format === 'dense' ? 0 : c.entries - c.nnz), 0);
+  }
   const warnings = checkFactor(totals.targeted, rows, opts.factor);
   const files = await phase('encode', () => encodeModel(compressed, { quantize: opts.quantize }));
 
@@ -169,13 +188,14 @@ export async function compress(modelPath: string, options: CompressOptions = {})
     command: options.command ?? `compress ${modelPath}`,
     warnings,
     model: { path: model.path, format: model.format, className: adapter.className, asyncOps: measured.asyncOps },
-    output: { path: opts.out, runtimeRequired: rewritten.runtimeRequired },
+    output: { path: opts.out, runtimeRequired },
     options: {
       method: opts.method,
       factor: opts.factor,
       selection: opts.selection,
       denseShare: opts.denseShare ?? null,
       scope: opts.scope,
+      sparse: opts.sparse,
       minParams: opts.minParams,
       seed: opts.seed,
       portable: opts.portable,
@@ -221,6 +241,19 @@ export async function compress(modelPath: string, options: CompressOptions = {})
 
 function adapterFor(model: ModelFile, minParams: number, portable: boolean): ModelAdapter {
   return model.format === 'graph-model' ? graphAdapter(model, minParams) : layersAdapter(model, minParams, portable);
+}
+
+/**
+ * Why graph models get no --sparse: they must load with stock tf.loadGraphModel, and TF.js
+ * has no sparse matrix product op (tfjs-converter does not convert SparseTensorDenseMatMul).
+ */
+const GRAPH_SPARSE_REASON =
+  'graph models must load with stock TF.js ops, which have no sparse matrix product (tfjs-converter does not support SparseTensorDenseMatMul), so pruned graph kernels stay dense; their zeros shrink the gzip size';
+
+/** The report row of a pruned matrix with how the written model stores it. */
+function withStorage(row: MatrixReport, storage: readonly StorageChoice[]): MatrixReport {
+  const s = storage.find((c) => c.weight === row.weight);
+  return s ? { ...row, storage: { format: s.format, bytes: s.bytes, denseBytes: s.denseBytes, note: s.note } } : row;
 }
 
 /** A matrix the method compressed but the rewrite could not express (e.g. --portable). */
@@ -344,6 +377,7 @@ interface ResolvedOptions {
   selection: OutputSelection;
   denseShare?: number;
   scope: 'layer' | 'global';
+  sparse: boolean;
   minParams: number;
   seed: number;
   out: string;
@@ -377,6 +411,9 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
   if (o.denseShare !== undefined && method !== 'hmf') throw new UsageError(`--dense-share: only applies to -m hmf, found -m ${method}`);
   const scope = o.scope ?? 'layer';
   if (!['layer', 'global'].includes(scope)) throw new UsageError(`--scope: expected layer or global, found ${scope}`);
+  const sparse = o.sparse ?? false;
+  if (sparse && method !== 'prune') throw new UsageError(`--sparse: stores pruned kernels compactly, so it needs -m prune; found -m ${method}`);
+  if (sparse && o.portable) throw new UsageError('--sparse with --portable: compactly stored kernels need the hmf runtime, which --portable forbids');
   const minParams = o.minParams ?? 4096;
   if (!Number.isInteger(minParams) || minParams < 1) throw new UsageError(`--min-params: expected a positive integer, found ${minParams}`);
   const seed = o.seed ?? 0;
@@ -407,6 +444,7 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
     selection,
     denseShare: o.denseShare,
     scope,
+    sparse,
     minParams,
     seed,
     out: resolve(o.out ?? defaultOutDir(modelPath, method, factor)),

@@ -16,6 +16,7 @@ interface CompressFlags {
   selection: string;
   denseShare?: string;
   scope: string;
+  sparse?: boolean;
   minParams: string;
   seed: string;
   force?: boolean;
@@ -48,6 +49,7 @@ export function compressCommand(): Command {
     .addOption(new Option('--selection <how>', 'HMF: which outputs stay dense').choices(['residual', 'leading']).default('residual'))
     .option('--dense-share <x>', 'HMF: spend this share (0..1) of each matrix\'s budget on dense outputs instead of choosing k by the error (a fixed split as in the paper, for fine-tuning)')
     .addOption(new Option('--scope <scope>', 'pruning budget per matrix or across all').choices(['layer', 'global']).default('layer'))
+    .option('--sparse', 'prune: store pruned kernels compactly (CSR or bitmap, whichever is smaller) as hmf runtime layers, run with a sparse kernel where it is not slower (layers models)')
     .option('--min-params <n>', 'leave matrices with fewer parameters dense', '4096')
     .option('--seed <n>', 'seed for every random choice', '0')
     .option('--force', 'replace a non-empty output folder')
@@ -76,6 +78,7 @@ export function compressCommand(): Command {
         selection: parseChoice('--selection', flags.selection, ['residual', 'leading'] as const),
         denseShare: flags.denseShare === undefined ? undefined : parseNumber('--dense-share', flags.denseShare),
         scope: parseChoice('--scope', flags.scope, ['layer', 'global'] as const),
+        sparse: flags.sparse ?? false,
         minParams: parseInteger('--min-params', flags.minParams),
         seed: parseInteger('--seed', flags.seed),
         force: flags.force ?? false,

@@ -2,6 +2,7 @@ import type { Weight } from '../io/index.js';
 import type { Matrix } from '../linalg/matrix.js';
 import type { Compressed } from '../methods/types.js';
 import { toRanges } from '../runtime/factors.js';
+import { sparseMatrixWeights, type SparseMatrix } from './sparseEncode.js';
 import type { SkippedMatrix, TargetMatrix } from './targets.js';
 import { denseConfig, inputShapeOf, weightOf } from './layerJson.js';
 import { layerName, type InboundRef, type LayerJson, type LayersGraph } from './topology.js';
@@ -20,6 +21,8 @@ const PORTABLE_LOW_RANK_ONLY =
 export interface RecurrentOptions {
   /** No runtime layers in the output (`--portable`). @default false */
   portable?: boolean;
+  /** Pruned matrices to store compactly (`--sparse`), by weight name. */
+  sparse?: ReadonlyMap<string, SparseMatrix>;
 }
 
 /** A matrix result as the rewrite receives it (structurally `MatrixRewrite`). */
@@ -171,6 +174,8 @@ export function rewriteRecurrent(
     const bias = findWeight(weights, dir.prefix, 'bias');
     let k = factorsOf(byWeight.get(kernel.name), kernel);
     let r = factorsOf(byWeight.get(recurrent.name), recurrent);
+    const ks = options.sparse?.get(kernel.name) ?? null;
+    const rs = options.sparse?.get(recurrent.name) ?? null;
     const leave = (w: Weight, reason: string) => leftDense.push({ weight: w.name, layer: name, shape: w.shape, reason });
     if (portable && r) {
       leave(recurrent, PORTABLE_REASON);
@@ -180,12 +185,12 @@ export function rewriteRecurrent(
       leave(kernel, bidirectional ? PORTABLE_BIDIRECTIONAL : PORTABLE_LOW_RANK_ONLY);
       k = null;
     }
-    return { dir, kernel, recurrent, bias, k, r };
+    return { dir, kernel, recurrent, bias, k, r, ks, rs };
   });
   const original = plans.flatMap((p) => [p.kernel, p.recurrent, ...(p.bias ? [p.bias] : [])]);
   const unchanged = (): RecurrentRewrite => ({ layers: [layer], weights: original, replaces: original.map((w) => w.name), runtimeRequired: false, leftDense });
 
-  const needsRuntime = plans.some((p) => p.r !== null || (p.k !== null && (p.k.dense.length > 0 || bidirectional)));
+  const needsRuntime = plans.some((p) => p.r !== null || p.ks !== null || p.rs !== null || (p.k !== null && (p.k.dense.length > 0 || bidirectional)));
   if (!needsRuntime) {
     const plan = plans[0];
     if (plans.length !== 1 || plan.k === null) return unchanged();
@@ -201,9 +206,18 @@ export function rewriteRecurrent(
 
   const runtimeWeights: Weight[] = [];
   const configs = plans.map((p) => {
-    runtimeWeights.push(...matrixWeights(p.dir.prefix, 'kernel', p.kernel, p.k), ...matrixWeights(p.dir.prefix, 'recurrent_kernel', p.recurrent, p.r));
+    const cols = p.kernel.shape[1];
+    runtimeWeights.push(
+      ...(p.ks ? sparseMatrixWeights(p.dir.prefix, 'kernel', p.ks.parts, cols, p.kernel) : matrixWeights(p.dir.prefix, 'kernel', p.kernel, p.k)),
+      ...(p.rs ? sparseMatrixWeights(p.dir.prefix, 'recurrent_kernel', p.rs.parts, cols, p.recurrent) : matrixWeights(p.dir.prefix, 'recurrent_kernel', p.recurrent, p.r)),
+    );
     if (p.bias) runtimeWeights.push(p.bias);
-    return { kernel_factors: factorsConfig(p.k), recurrent_kernel_factors: factorsConfig(p.r) };
+    return {
+      kernel_factors: factorsConfig(p.k),
+      recurrent_kernel_factors: factorsConfig(p.r),
+      ...(p.ks ? { kernel_sparse: { ...p.ks.config } } : {}),
+      ...(p.rs ? { recurrent_kernel_sparse: { ...p.rs.config } } : {}),
+    };
   });
   let replacement: LayerJson;
   if (!bidirectional) {

@@ -1,5 +1,5 @@
 import type { Report } from './schema.js';
-import { evalLines, finetuneLines, RUNTIME_SNIPPET } from './terminal.js';
+import { evalLines, finetuneLines, RUNTIME_SNIPPET, storageText } from './terminal.js';
 import { formatBytes, formatCount, formatFactor, formatMs, formatPercent, matrixLayer, NOISE_NOTE, PROBE_CAVEAT, threadsText, withinNoise } from './format.js';
 import { headlineLines } from './headline.js';
 
@@ -29,6 +29,7 @@ export function renderMarkdown(report: Report): string {
     );
   }
   for (const m of report.matrices) if (m.note) lines.push('', `Note on ${m.layer} ${m.role}: ${m.note}`);
+  for (const m of report.matrices) if (m.storage) lines.push('', `Stored ${m.layer} ${m.role}: ${storageText(m.storage)}`);
   lines.push('', '## Totals', '');
   lines.push('| | before | after | factor |', '|---|--:|--:|--:|');
   lines.push(`| targeted parameters | ${formatCount(t.targeted.paramsBefore)} | ${formatCount(t.targeted.paramsAfter)} | ${formatFactor(t.targeted.factor)} |`);

@@ -37,6 +37,20 @@ export interface MatrixReport {
   seconds: number;
   /** Why the matrix stayed dense, or why the selection fell back. */
   note: string | null;
+  /** --sparse: how the written model stores this pruned matrix. */
+  storage?: StorageReport;
+}
+
+/** How a pruned matrix is written under --sparse. */
+export interface StorageReport {
+  /** `csr` / `bitmap`: values plus indices or a bit mask, run by the hmf runtime; `dense`: zeros stored. */
+  format: 'csr' | 'bitmap' | 'dense';
+  /** Bytes of the matrix's weights as written. */
+  bytes: number;
+  /** Bytes it would take stored dense. */
+  denseBytes: number;
+  /** Why it stayed dense. */
+  note: string | null;
 }
 
 export interface SizeReport {
@@ -62,6 +76,8 @@ export interface Report {
     /** HMF's fixed dense share (--dense-share), or null when k is chosen per matrix. */
     denseShare: number | null;
     scope: 'layer' | 'global';
+    /** --sparse: pruned kernels stored compactly (see matrices[].storage). */
+    sparse: boolean;
     minParams: number;
     seed: number;
     portable: boolean;

@@ -51,6 +51,7 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
     ]);
     out.push(...table(header, rows, [false, false, false, false, true, true, true, true, true, true, true]).map((l, i) => (i === 0 ? style.bold(l) : l)));
     for (const m of report.matrices) if (m.note) out.push(style.dim(`  note ${matrixLayer(m)} ${m.role}: ${m.note}`));
+    for (const m of report.matrices) if (m.storage) out.push(style.dim(`  stored ${matrixLayer(m)} ${m.role}: ${storageText(m.storage)}`));
   }
   out.push('');
   const t = report.totals;
@@ -104,6 +105,12 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
   }
   out.push(style.dim(`backend ${report.context.backend} (${threadsText(report.context.threads)}), tfjs ${report.context.tfjsVersion}, ${report.context.wallSeconds.toFixed(1)} s`));
   return out.join('\n');
+}
+
+/** How --sparse stored a pruned matrix, in words. */
+export function storageText(s: NonNullable<Report['matrices'][number]['storage']>): string {
+  if (s.format === 'dense') return `dense, ${formatBytes(s.bytes)}${s.note ? ` (${s.note})` : ''}`;
+  return `${s.format === 'csr' ? 'CSR (values, column indices, row counts)' : 'bitmap (values and a bit per entry)'}, ${formatBytes(s.bytes)} instead of ${formatBytes(s.denseBytes)} dense; sparse kernel where not slower`;
 }
 
 /** --finetune: the kept epoch, validation loss and fidelity on the held-out slice before -> after. */

@@ -1,5 +1,6 @@
 import type * as Tf from '@tensorflow/tfjs';
 import { MatrixWeights, multiply, multiplyBlocks, type FactorsConfig, type Initializer, type PreparedBlock, type TfModule } from './factors.js';
+import { checkSparseConfig, type SparseConfig } from './sparse.js';
 
 /** The matrices' storage of a runtime recurrent layer (config keys). */
 export interface HmfFactorsArgs {
@@ -7,6 +8,10 @@ export interface HmfFactorsArgs {
   kernelFactors?: FactorsConfig | null;
   /** Recurrent kernel: null (dense) or its factors. @default null */
   recurrentKernelFactors?: FactorsConfig | null;
+  /** Input kernel pruned and stored compactly (not with kernelFactors). @default null */
+  kernelSparse?: SparseConfig | null;
+  /** Recurrent kernel pruned and stored compactly (not with recurrentKernelFactors). @default null */
+  recurrentKernelSparse?: SparseConfig | null;
 }
 
 type StockCell = ReturnType<typeof Tf.layers.lstmCell> | ReturnType<typeof Tf.layers.gruCell> | ReturnType<typeof Tf.layers.simpleRNNCell>;
@@ -26,6 +31,9 @@ export interface HmfCell extends Tf.layers.Layer {
   end(): void;
   /** x K + b for every step of `x` (batch, time, n) at once, time-major. Call begin() first. */
   projectInputs(x: Tf.Tensor, training: boolean): Tf.Tensor3D;
+  /** The input kernel and the recurrent kernel. */
+  readonly kernel: MatrixWeights;
+  readonly recurrentKernel: MatrixWeights;
 }
 
 /** A runtime cell class: constructed from its config. */
@@ -87,15 +95,24 @@ export function defineCells(tf: TfModule): HmfCellClasses {
       super(args);
       this.units = stock.units;
       this.gates = gates;
-      this.kernel = new MatrixWeights(tf, 'kernel', args.kernelFactors ?? null, gates * this.units);
-      this.recurrentKernel = new MatrixWeights(tf, 'recurrent_kernel', args.recurrentKernelFactors ?? null, gates * this.units);
+      const sparse = (c: SparseConfig | null | undefined, key: string) => (c ? checkSparseConfig(c, `${this.name} ${key}`) : null);
+      this.kernel = new MatrixWeights(tf, 'kernel', args.kernelFactors ?? null, gates * this.units, sparse(args.kernelSparse, 'kernelSparse'), this.name);
+      this.recurrentKernel = new MatrixWeights(
+        tf,
+        'recurrent_kernel',
+        args.recurrentKernelFactors ?? null,
+        gates * this.units,
+        sparse(args.recurrentKernelSparse, 'recurrentKernelSparse'),
+        this.name,
+      );
     }
 
     override build(inputShape: Tf.Shape | Tf.Shape[]): void {
       const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Tf.Shape;
       const inputDim = shape[shape.length - 1];
       if (inputDim == null) throw new Error(`${this.name}: the input's last dimension must be known`);
-      const add = (name: string, s: number[], init: Initializer) => this.addWeight(`${this.weightPrefix}${name}`, s, 'float32', init, undefined, true);
+      const add = (name: string, s: number[], init: Initializer, dtype: 'float32' | 'int32' = 'float32', trainable = true) =>
+        this.addWeight(`${this.weightPrefix}${name}`, s, dtype, init, undefined, trainable);
       this.kernel.build(add, inputDim, this.stock.kernelInitializer);
       this.recurrentKernel.build(add, this.units, this.recurrentKernel.factors ? this.stock.kernelInitializer : this.stock.recurrentInitializer);
       if (this.stock.useBias) this.bias = add('bias', [this.kernel.cols], this.stock.biasInitializer);
@@ -165,6 +182,8 @@ export function defineCells(tf: TfModule): HmfCellClasses {
         ...this.stock.getConfig(),
         kernelFactors: toConfig(this.kernel.factors),
         recurrentKernelFactors: toConfig(this.recurrentKernel.factors),
+        ...(this.kernel.sparse ? { kernelSparse: { ...this.kernel.sparse } } : {}),
+        ...(this.recurrentKernel.sparse ? { recurrentKernelSparse: { ...this.recurrentKernel.sparse } } : {}),
       };
     }
   }

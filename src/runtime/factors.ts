@@ -1,4 +1,6 @@
 import type * as Tf from '@tensorflow/tfjs';
+import type { SparseConfig } from './sparse.js';
+import { SparseWeights } from './sparseWeights.js';
 
 /** The TF.js the runtime's layers run on: the app's own `@tensorflow/tfjs` module. */
 export type TfModule = typeof Tf;
@@ -96,11 +98,13 @@ function countBelow(sorted: Int32Array, value: number): number {
 export type Initializer = ReturnType<typeof Tf.initializers.ones>;
 
 /** A layer's addWeight (protected in TF.js), bound by the cell that owns the weights. */
-export type AddWeight = (name: string, shape: number[], initializer: Initializer) => Tf.LayerVariable;
+export type AddWeight = (name: string, shape: number[], initializer: Initializer, dtype?: 'float32' | 'int32', trainable?: boolean) => Tf.LayerVariable;
 
 /** The tensors one block of a matrix is multiplied with during one call of the layer. */
 export interface PreparedBlock {
   full: Tf.Tensor2D | null;
+  /** A sparse matrix: every block of the call shares it; `widths` cuts its product, this block is number `index`. */
+  sparse: { weights: SparseWeights; widths: number[]; index: number } | null;
   dense: Tf.Tensor2D | null;
   p: Tf.Tensor2D | null;
   q: Tf.Tensor2D | null;
@@ -108,8 +112,8 @@ export interface PreparedBlock {
 }
 
 /**
- * The weights of one matrix of a runtime layer, dense or factored, split into column
- * blocks that the cell multiplies separately (e.g. one per gate).
+ * The weights of one matrix of a runtime layer, dense, factored or sparse (pruned, stored
+ * compactly), split into column blocks that the cell multiplies separately (e.g. one per gate).
  */
 export class MatrixWeights {
   readonly layout: FactorLayout | null;
@@ -117,18 +121,27 @@ export class MatrixWeights {
   private dense: Tf.LayerVariable | null = null;
   private p: Tf.LayerVariable | null = null;
   private q: Tf.LayerVariable | null = null;
+  readonly sparseWeights: SparseWeights | null;
 
   constructor(
     private readonly tf: TfModule,
     readonly role: string,
     readonly factors: FactorsConfig | null,
     readonly cols: number,
+    readonly sparse: SparseConfig | null = null,
+    owner = '',
   ) {
+    if (factors && sparse) throw new Error(`${owner} ${role}: a matrix is factored or sparse, not both`);
     this.layout = factors ? factorLayout(factors, cols, role) : null;
+    this.sparseWeights = sparse ? new SparseWeights(tf, role, sparse, cols, owner) : null;
   }
 
   /** Creates the weights for `rows` inputs (called from the cell's build()). */
   build(add: AddWeight, rows: number, initializer: Initializer): void {
+    if (this.sparseWeights) {
+      this.sparseWeights.build((name, shape, dtype, trainable) => add(name, shape, this.tf.initializers.zeros(), dtype, trainable), rows);
+      return;
+    }
     if (!this.layout) {
       this.full = add(this.role, [rows, this.cols], initializer);
       return;
@@ -153,10 +166,12 @@ export class MatrixWeights {
     });
     if (start !== this.cols) throw new Error(`${this.role}: blocks of ${start} columns for a matrix of ${this.cols}`);
     const single = blocks.length === 1;
-    return blocks.map((b) => {
+    const none = { full: null, sparse: null, dense: null, p: null, q: null, gather: null };
+    return blocks.map((b, index) => {
+      if (this.sparseWeights) return { ...none, sparse: { weights: this.sparseWeights, widths: blockWidths, index } };
       if (this.full) {
         const w = this.full.read() as Tf.Tensor2D;
-        return { full: single ? w : tf.slice(w, [0, b.start], [-1, b.end - b.start]), dense: null, p: null, q: null, gather: null };
+        return { ...none, full: single ? w : tf.slice(w, [0, b.start], [-1, b.end - b.start]) };
       }
       const l = b.layout as BlockLayout;
       const cut = (v: Tf.LayerVariable | null, from: number, to: number): Tf.Tensor2D | null => {
@@ -166,7 +181,7 @@ export class MatrixWeights {
       };
       const q = cut(this.q, l.lowFrom, l.lowTo);
       return {
-        full: null,
+        ...none,
         dense: cut(this.dense, l.denseFrom, l.denseTo),
         p: q ? (this.p?.read() as Tf.Tensor2D) : null,
         q,
@@ -182,6 +197,12 @@ export class MatrixWeights {
  * of one product and a split: the wasm backend's split copies its whole input per piece.
  */
 export function multiplyBlocks(tf: TfModule, x: Tf.Tensor2D, blocks: PreparedBlock[]): Tf.Tensor2D[] {
+  const sparse = blocks[0]?.sparse;
+  if (sparse) {
+    // One product gives every block; a call that wants some of them (GRU's) drops the rest.
+    const all = sparse.weights.multiplyBlocks(x, sparse.widths);
+    return blocks.map((b) => all[(b.sparse ?? sparse).index]);
+  }
   let xp: Tf.Tensor2D | null = null;
   return blocks.map((b) => {
     if (b.full) return tf.matMul(x, b.full);

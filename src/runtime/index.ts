@@ -11,30 +11,48 @@
  *
  * Recurrent layers whose matrices are factored (LMF or HMF) become HmfLSTM, HmfGRU or
  * HmfSimpleRNN, and HmfBidirectional around them. Dense and Embedding compression needs
- * no runtime layer.
+ * no runtime layer, except pruned kernels stored compactly (`--sparse`): HmfSparseDense,
+ * and the recurrent layers with sparse matrices.
  */
 import { defineBidirectional, type HmfBidirectionalArgs, type HmfBidirectionalLayer } from './bidirectional.js';
 import type { TfModule } from './factors.js';
 import { defineRecurrent, type HmfLayerClass, type HmfRecurrentClasses } from './recurrent.js';
+import { defineSparseDense, type HmfSparseDenseClasses } from './sparseDense.js';
 
 export type { HmfBidirectionalArgs, HmfBidirectionalLayer, MergeMode, SerializedRecurrent } from './bidirectional.js';
 export type { HmfGRUArgs, HmfLayerClass, HmfLSTMArgs, HmfRNN, HmfSimpleRNNArgs } from './recurrent.js';
 export type { HmfCell, HmfFactorsArgs } from './cells.js';
 export { factorLayout, toRanges, type FactorsConfig, type TfModule } from './factors.js';
+export type { HmfSparseDenseArgs } from './sparseDense.js';
+export {
+  checkSparseConfig,
+  decodeSparse,
+  densify,
+  prefersSparseKernel,
+  sparseMatMul,
+  sparseProduct,
+  sparseWeightShapes,
+  SPARSE_FORMATS,
+  type Csr,
+  type SparseConfig,
+  type SparseFormat,
+  type SparseKernelChoice,
+  type SparseParts,
+} from './sparse.js';
 
 /** The runtime's layer classes, as defined on one TF.js. */
-export interface HmfLayers extends HmfRecurrentClasses {
+export interface HmfLayers extends HmfRecurrentClasses, HmfSparseDenseClasses {
   HmfBidirectional: HmfLayerClass<HmfBidirectionalArgs, HmfBidirectionalLayer>;
 }
 
 /** Defines every runtime layer on `tf`; a new layer family adds its define function here. */
 function defineHmfLayers(tf: TfModule): HmfLayers {
   const recurrent = defineRecurrent(tf);
-  return { ...recurrent, ...defineBidirectional(tf, recurrent) };
+  return { ...recurrent, ...defineBidirectional(tf, recurrent), ...defineSparseDense(tf) };
 }
 
 /** Names of the layer classes `registerHmfLayers(tf)` registers. */
-export const HMF_LAYER_CLASSES: readonly string[] = ['HmfLSTM', 'HmfGRU', 'HmfSimpleRNN', 'HmfBidirectional'];
+export const HMF_LAYER_CLASSES: readonly string[] = ['HmfLSTM', 'HmfGRU', 'HmfSimpleRNN', 'HmfBidirectional', 'HmfSparseDense'];
 
 // Keyed by TF.js's Layer class: one set of runtime classes per copy of tfjs-layers.
 const defined = new WeakMap<object, HmfLayers>();

@@ -88,6 +88,13 @@ export function defineRecurrent(tf: TfModule): HmfRecurrentClasses {
       });
     }
 
+    override dispose(): ReturnType<Tf.RNN['dispose']> {
+      // Sparse matrices keep their decoded and expanded forms between calls.
+      this.hmfCell.kernel.sparseWeights?.dispose();
+      this.hmfCell.recurrentKernel.sparseWeights?.dispose();
+      return super.dispose();
+    }
+
     private zeroStates(batch: number): Tf.Tensor[] {
       const s = this.hmfCell.stateSize;
       return (Array.isArray(s) ? s : [s]).map((dim) => tf.zeros([batch, dim]));

@@ -1,0 +1,148 @@
+/**
+ * Dense vs sparse product latency (issue 14): where does the hmf runtime's sparse kernel
+ * (src/runtime/sparse.ts, plain JavaScript over CSR) stop being slower than TF.js's dense
+ * matMul? For each matrix shape, sparsity and batch (rows of x), both products are timed
+ * A/B interleaved after warm-up, each run including what a layer pays: reading x, the
+ * product, and the result as a tensor read back (dataSync). Magnitude-pruned random
+ * normal matrices; the wasm backend on one thread (as stock TF.js runs in Node and in
+ * browsers that are not cross-origin isolated).
+ *
+ *   npm run build && node dist/scripts/bench-sparse.js [--shapes 2000x256,256x1024] [--sparsity 0.5,0.75,0.9,0.95]
+ *     [--batches 1,32] [--runs 60] [--backend wasm] [--json]
+ *
+ * Prints a Markdown table (median µs, dense / sparse = speedup of the sparse kernel) and, per
+ * shape and batch, the crossover: the lowest sparsity measured at which the sparse kernel
+ * was not slower.
+ */
+import { tf } from '../src/tf.js';
+import { initBackend, limitBackendThreads, type BackendName } from '../src/backend.js';
+import { decodeSparse, sparseMatMul, type Csr } from '../src/runtime/index.js';
+import { encodeSparse } from '../src/model/sparseEncode.js';
+
+/** The targeted matrices of the fixtures and of moby-lstm, and a large square one. */
+const DEFAULT_SHAPES = ['2000x256', '256x128', '32x512', '128x512', '128x80', '64x1024', '256x1024', '256x80', '1024x1024'];
+
+interface Args {
+  shapes: [number, number][];
+  sparsity: number[];
+  batches: number[];
+  runs: number;
+  backend: BackendName;
+  json: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const get = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const numbers = (v: string | undefined, d: number[]) => (v ? v.split(',').map(Number) : d);
+  return {
+    shapes: (get('--shapes')?.split(',') ?? DEFAULT_SHAPES).map((s) => s.split('x').map(Number) as [number, number]),
+    sparsity: numbers(get('--sparsity'), [0.5, 0.75, 0.9, 0.95]),
+    batches: numbers(get('--batches'), [1, 32]),
+    runs: Number(get('--runs') ?? 60),
+    backend: (get('--backend') ?? 'wasm') as BackendName,
+    json: argv.includes('--json'),
+  };
+}
+
+/** A seeded n x m normal matrix with all but the largest (1 - sparsity) share of |w| set to zero. */
+function prunedMatrix(n: number, m: number, sparsity: number, seed: number): Float32Array {
+  const values = tf.tidy(() => tf.randomNormal([n, m], 0, 1, 'float32', seed).dataSync() as Float32Array);
+  const keep = Math.round(n * m * (1 - sparsity));
+  const threshold = Float32Array.from(values, Math.abs).sort()[n * m - keep];
+  return values.map((v) => (Math.abs(v) >= threshold ? v : 0));
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
+interface Row {
+  shape: string;
+  sparsity: number;
+  batch: number;
+  denseUs: number;
+  sparseUs: number;
+  /** dense / sparse. */
+  speedup: number;
+}
+
+function timePair(dense: () => void, sparse: () => void, runs: number): { denseUs: number; sparseUs: number } {
+  for (let i = 0; i < 5; i++) {
+    dense();
+    sparse();
+  }
+  const a: number[] = [];
+  const b: number[] = [];
+  const once = (f: () => void, into: number[]) => {
+    const t0 = performance.now();
+    f();
+    into.push((performance.now() - t0) * 1000);
+  };
+  for (let i = 0; i < runs; i++) {
+    if (i % 2 === 0) {
+      once(dense, a);
+      once(sparse, b);
+    } else {
+      once(sparse, b);
+      once(dense, a);
+    }
+  }
+  return { denseUs: median(a), sparseUs: median(b) };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  await initBackend(args.backend);
+  const threads = limitBackendThreads(1);
+  const rows: Row[] = [];
+  for (const [n, m] of args.shapes) {
+    for (const sparsity of args.sparsity) {
+      const values = prunedMatrix(n, m, sparsity, n * 7 + m);
+      const parts = encodeSparse(values, n, m, 'csr');
+      const csr: Csr = decodeSparse({ format: 'csr', nnz: parts.values.length }, n, m, parts, 'bench');
+      const kernel = tf.tensor2d(values, [n, m]);
+      for (const batch of args.batches) {
+        const x = tf.randomNormal([batch, n], 0, 1, 'float32', batch);
+        const dense = () => tf.tidy(() => tf.matMul(x as tf.Tensor2D, kernel).dataSync());
+        const sparse = () => tf.tidy(() => sparseMatMul(tf, x as tf.Tensor2D, csr).dataSync());
+        const t = timePair(dense, sparse, args.runs);
+        rows.push({ shape: `${n}x${m}`, sparsity, batch, ...t, speedup: t.denseUs / t.sparseUs });
+        x.dispose();
+      }
+      kernel.dispose();
+    }
+  }
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify({ backend: args.backend, threads, rows }, null, 2)}\n`);
+    return;
+  }
+  const lines = [
+    `backend ${args.backend}, ${threads} thread(s), ${args.runs} runs per product, median µs`,
+    '',
+    '| shape | sparsity | batch | dense µs | sparse µs | sparse speedup |',
+    '|---|--:|--:|--:|--:|--:|',
+    ...rows.map((r) => `| ${r.shape} | ${(100 * r.sparsity).toFixed(0)}% | ${r.batch} | ${r.denseUs.toFixed(1)} | ${r.sparseUs.toFixed(1)} | ${r.speedup.toFixed(2)}x |`),
+    '',
+    'crossover (lowest sparsity measured where the sparse kernel was not slower):',
+    '',
+    `| shape | ${args.batches.map((b) => `batch ${b}`).join(' | ')} |`,
+    `|---|${args.batches.map(() => '--:').join('|')}|`,
+  ];
+  for (const [n, m] of args.shapes) {
+    const cells = args.batches.map((batch) => {
+      const wins = rows.filter((r) => r.shape === `${n}x${m}` && r.batch === batch && r.speedup >= 1).map((r) => r.sparsity);
+      return wins.length ? `${(100 * Math.min(...wins)).toFixed(0)}%` : `> ${(100 * Math.max(...args.sparsity)).toFixed(0)}%`;
+    });
+    lines.push(`| ${n}x${m} | ${cells.join(' | ')} |`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
