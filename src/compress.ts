@@ -24,6 +24,11 @@ import { checkDataFile } from './calibrate/pipeline.js';
 import { evaluate } from './eval.js';
 import { rename, writeFile } from 'node:fs/promises';
 import { sparsifyLayers, type StorageChoice } from './model/sparse.js';
+import type { MatrixRewrite } from './model/rewrite.js';
+import { pruneStats } from './methods/index.js';
+import type { PruneGroup } from './finetune/index.js';
+
+export type PruneSchedule = 'oneshot' | 'gradual';
 
 /** Options of `compress()`; every field has a default. */
 export interface CompressOptions {
@@ -49,6 +54,13 @@ export interface CompressOptions {
    * Layers models only. @default false
    */
   sparse?: boolean;
+  /**
+   * Pruning with `finetune`: `oneshot` prunes to the factor, then fine-tunes with the zeros
+   * held; `gradual` fine-tunes from the original weights while raising the sparsity on
+   * Zhu & Gupta's cubic schedule to exactly the factor (src/finetune/gradual.ts).
+   * @default 'oneshot'
+   */
+  pruneSchedule?: PruneSchedule;
   /** Matrices with fewer parameters stay dense. @default 4096 */
   minParams?: number;
   /** Seed of every random choice (sketches, probes). @default 0 */
@@ -150,9 +162,20 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   const threads = backendThreads();
   if (opts.finetune) {
     limitBackendThreads(1); // a training step is many small ops: faster on one thread (see limitBackendThreads)
-    const masked = executed.rewrites.filter((r) => r.result.kind === 'prune').map((r) => r.target.weight);
+    const pruned = executed.rewrites.filter((r) => r.result.kind === 'prune');
+    const gradual = opts.pruneSchedule === 'gradual' ? pruneGroups(pruned, opts.scope) : undefined;
+    const masked = gradual ? [] : pruned.map((r) => r.target.weight);
     const tuned = await phase('finetune', () =>
-      finetuneModel(model, compressed, { data: opts.finetune!, epochs: opts.epochs, learningRate: opts.learningRate, labelWeight: opts.labelWeight, seed: opts.seed, masked, onProgress: progress }),
+      finetuneModel(model, compressed, {
+        data: opts.finetune!,
+        epochs: opts.epochs,
+        learningRate: opts.learningRate,
+        labelWeight: opts.labelWeight,
+        seed: opts.seed,
+        masked,
+        gradual,
+        onProgress: progress,
+      }),
     );
     compressed = tuned.model;
     finetuned = tuned.summary;
@@ -161,6 +184,8 @@ export async function compress(modelPath: string, options: CompressOptions = {})
     const dense = rewritten.leftDense.find((d) => d.weight === row.weight);
     return dense ? leftDenseRow(row, dense.reason) : row;
   });
+  // Gradual pruning chose its own masks (per matrix under --scope global): the rows say what was written.
+  if (opts.pruneSchedule === 'gradual') rows = rows.map((row) => (row.method === 'prune' ? measuredPruneRow(row, model.weights, compressed.weights) : row));
   const totals = computeTotals(model.weights, compressed.weights, rows);
   let runtimeRequired = rewritten.runtimeRequired;
   if (opts.sparse) {
@@ -196,6 +221,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
       denseShare: opts.denseShare ?? null,
       scope: opts.scope,
       sparse: opts.sparse,
+      pruneSchedule: opts.pruneSchedule,
       minParams: opts.minParams,
       seed: opts.seed,
       portable: opts.portable,
@@ -249,6 +275,22 @@ function adapterFor(model: ModelFile, minParams: number, portable: boolean): Mod
  */
 const GRAPH_SPARSE_REASON =
   'graph models must load with stock TF.js ops, which have no sparse matrix product (tfjs-converter does not support SparseTensorDenseMatMul), so pruned graph kernels stay dense; their zeros shrink the gzip size';
+
+/** Gradual pruning groups: each pruned matrix with its one-shot count, or all of them together (--scope global). */
+function pruneGroups(pruned: readonly MatrixRewrite[], scope: 'layer' | 'global'): PruneGroup[] {
+  const groups = pruned.map((r) => ({ weights: [r.target.weight], keep: r.result.kind === 'prune' ? r.result.params : 0 }));
+  return scope === 'global' ? [{ weights: groups.flatMap((g) => g.weights), keep: groups.reduce((s, g) => s + g.keep, 0) }] : groups;
+}
+
+/** A pruned matrix's row from the values written: non-zeros, sparsity and error against the original. */
+function measuredPruneRow(row: MatrixReport, before: readonly Weight[], after: readonly Weight[]): MatrixReport {
+  const original = before.find((w) => w.name === row.weight)?.values;
+  const written = after.find((w) => w.name === row.weight)?.values;
+  if (!(original instanceof Float32Array) || !(written instanceof Float32Array)) throw new Error(`internal: pruned weight ${row.weight} missing`);
+  const { params, error } = pruneStats(original, written);
+  const lookup = row.macsBefore === 0;
+  return { ...row, paramsAfter: params, sparsity: 1 - params / row.paramsBefore, macsAfter: lookup ? 0 : params, relativeError: error };
+}
 
 /** The report row of a pruned matrix with how the written model stores it. */
 function withStorage(row: MatrixReport, storage: readonly StorageChoice[]): MatrixReport {
@@ -378,6 +420,7 @@ interface ResolvedOptions {
   denseShare?: number;
   scope: 'layer' | 'global';
   sparse: boolean;
+  pruneSchedule: PruneSchedule;
   minParams: number;
   seed: number;
   out: string;
@@ -414,6 +457,10 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
   const sparse = o.sparse ?? false;
   if (sparse && method !== 'prune') throw new UsageError(`--sparse: stores pruned kernels compactly, so it needs -m prune; found -m ${method}`);
   if (sparse && o.portable) throw new UsageError('--sparse with --portable: compactly stored kernels need the hmf runtime, which --portable forbids');
+  const pruneSchedule = o.pruneSchedule ?? 'oneshot';
+  if (!['oneshot', 'gradual'].includes(pruneSchedule)) throw new UsageError(`--prune-schedule: expected oneshot or gradual, found ${pruneSchedule}`);
+  if (pruneSchedule === 'gradual' && method !== 'prune') throw new UsageError(`--prune-schedule gradual: prunes during fine-tuning, so it needs -m prune; found -m ${method}`);
+  if (pruneSchedule === 'gradual' && !o.finetune) throw new UsageError('--prune-schedule gradual: prunes during fine-tuning, so it needs --finetune data.json');
   const minParams = o.minParams ?? 4096;
   if (!Number.isInteger(minParams) || minParams < 1) throw new UsageError(`--min-params: expected a positive integer, found ${minParams}`);
   const seed = o.seed ?? 0;
@@ -445,6 +492,7 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
     denseShare: o.denseShare,
     scope,
     sparse,
+    pruneSchedule,
     minParams,
     seed,
     out: resolve(o.out ?? defaultOutDir(modelPath, method, factor)),

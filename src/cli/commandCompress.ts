@@ -17,6 +17,7 @@ interface CompressFlags {
   denseShare?: string;
   scope: string;
   sparse?: boolean;
+  pruneSchedule: string;
   minParams: string;
   seed: string;
   force?: boolean;
@@ -50,6 +51,11 @@ export function compressCommand(): Command {
     .option('--dense-share <x>', 'HMF: spend this share (0..1) of each matrix\'s budget on dense outputs instead of choosing k by the error (a fixed split as in the paper, for fine-tuning)')
     .addOption(new Option('--scope <scope>', 'pruning budget per matrix or across all').choices(['layer', 'global']).default('layer'))
     .option('--sparse', 'prune: store pruned kernels compactly (CSR or bitmap, whichever is smaller) as hmf runtime layers, run with a sparse kernel where it is not slower (layers models)')
+    .addOption(
+      new Option('--prune-schedule <when>', "prune with --finetune: 'oneshot' before fine-tuning, or 'gradual' during it (Zhu & Gupta's cubic sparsity schedule, from the original weights to exactly the factor)")
+        .choices(['oneshot', 'gradual'])
+        .default('oneshot'),
+    )
     .option('--min-params <n>', 'leave matrices with fewer parameters dense', '4096')
     .option('--seed <n>', 'seed for every random choice', '0')
     .option('--force', 'replace a non-empty output folder')
@@ -79,6 +85,7 @@ export function compressCommand(): Command {
         denseShare: flags.denseShare === undefined ? undefined : parseNumber('--dense-share', flags.denseShare),
         scope: parseChoice('--scope', flags.scope, ['layer', 'global'] as const),
         sparse: flags.sparse ?? false,
+        pruneSchedule: parseChoice('--prune-schedule', flags.pruneSchedule, ['oneshot', 'gradual'] as const),
         minParams: parseInteger('--min-params', flags.minParams),
         seed: parseInteger('--seed', flags.seed),
         force: flags.force ?? false,

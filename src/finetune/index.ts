@@ -4,7 +4,10 @@ import { loadLayers, readModelData } from '../calibrate/data.js';
 import { UsageError } from '../errors.js';
 import type { ModelFile } from '../io/index.js';
 import type { OutputFidelity } from '../measure/fidelity.js';
-import { DEFAULT_BATCH_SIZE, distill, type EpochRecord, type LearningRateSchedule } from './train.js';
+import type { PruneGroup } from './gradual.js';
+import { DEFAULT_BATCH_SIZE, distill, type DistillResult, type EpochRecord, type LearningRateSchedule } from './train.js';
+
+export { defaultSchedule, GRADUAL_END_SHARE, GRADUAL_UPDATES, isPruningStep, keepAt, magnitudeMasks, type GradualSchedule, type PruneGroup } from './gradual.js';
 
 export {
   createTrainer,
@@ -39,6 +42,8 @@ export interface FinetuneSummary {
   /** Original vs compressed on the validation slice, before and after fine-tuning. */
   fidelityBefore: OutputFidelity[];
   fidelityAfter: OutputFidelity[];
+  /** --prune-schedule gradual: the polynomial schedule followed, in steps (src/finetune/gradual.ts). */
+  gradual?: DistillResult['gradual'];
   seconds: number;
 }
 
@@ -55,6 +60,8 @@ export interface FinetuneModelOptions {
   seed: number;
   /** Manifest names of pruned weights (their zeros stay). */
   masked: readonly string[];
+  /** Gradual pruning of these groups (their weights restart from the original's values); not in `masked`. */
+  gradual?: PruneGroup[];
   onProgress?: (message: string) => void;
 }
 
@@ -89,6 +96,7 @@ export async function finetuneModel(original: ModelFile, compressed: ModelFile, 
       labelWeight,
       seed: opts.seed,
       masked: opts.masked,
+      ...(opts.gradual ? { gradual: { groups: opts.gradual, dense: denseValues(original, opts.gradual) } } : {}),
       onProgress: progress,
     });
     const weights = compressed.weights.map((w) => {
@@ -115,6 +123,7 @@ export async function finetuneModel(original: ModelFile, compressed: ModelFile, 
         history: result.history,
         fidelityBefore: result.fidelityBefore,
         fidelityAfter: result.fidelityAfter,
+        ...(result.gradual ? { gradual: result.gradual } : {}),
         seconds: (performance.now() - started) / 1000,
       },
     };
@@ -122,4 +131,15 @@ export async function finetuneModel(original: ModelFile, compressed: ModelFile, 
     teacher.dispose();
     student.dispose();
   }
+}
+
+/** The original's values of the gradually pruned weights, by name. */
+function denseValues(original: ModelFile, groups: readonly PruneGroup[]): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const name of groups.flatMap((g) => g.weights)) {
+    const w = original.weights.find((x) => x.name === name);
+    if (!w || !(w.values instanceof Float32Array)) throw new Error(`internal: gradual pruning of ${name}, which the original model lacks`);
+    out.set(name, w.values);
+  }
+  return out;
 }

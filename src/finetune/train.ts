@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import { mulberry32 } from '../linalg/random.js';
 import { compareOutputs, type OutputFidelity } from '../measure/fidelity.js';
 import { layersRunnable, type Runnable } from '../measure/runnable.js';
+import { defaultSchedule, isPruningStep, keepAt, magnitudeMasks, type GradualSchedule, type PruneGroup } from './gradual.js';
 
 export interface DistillOptions {
   /** @default 2 */
@@ -27,6 +28,13 @@ export interface DistillOptions {
   seed?: number;
   /** Weight names (manifest names) whose zeros must stay zero: pruned matrices. */
   masked?: readonly string[];
+  /**
+   * Gradual pruning (src/finetune/gradual.ts): these groups' weights restart from `dense`
+   * (the original values, by weight name) and are pruned by magnitude as training goes,
+   * down to each group's final count; only epochs that end at the final masks (and the
+   * pruned starting point) can be kept. Their names must not be in `masked`.
+   */
+  gradual?: { groups: PruneGroup[]; dense: ReadonlyMap<string, Float32Array>; schedule?: Partial<Omit<GradualSchedule, 'groups'>> };
   onProgress?: (message: string) => void;
 }
 
@@ -65,6 +73,8 @@ export interface EpochRecord {
   /** Validation loss (the training objective, on the validation slice) after the epoch. */
   validationLoss: number;
   seconds: number;
+  /** Gradual pruning: share of the pruned weights that are zero after the epoch. */
+  sparsity?: number;
 }
 
 export interface DistillResult {
@@ -79,6 +89,8 @@ export interface DistillResult {
   /** Original vs student on the validation slice, before and after training. */
   fidelityBefore: OutputFidelity[];
   fidelityAfter: OutputFidelity[];
+  /** Gradual pruning: the schedule followed, in steps. */
+  gradual?: { beginStep: number; endStep: number; frequency: number; totalSteps: number };
 }
 
 /**
@@ -135,12 +147,14 @@ export async function distill(teacher: tf.LayersModel, student: tf.LayersModel, 
   const order = mulberry32((opts.seed ?? 0) + 1);
   const started = performance.now();
   const totalSteps = epochs * ranges.length;
+  const gradual = opts.gradual ? startGradual(opts.gradual, variables, trainer, totalSteps) : null;
   let steps = 0;
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const t0 = performance.now();
     const batches = [...ranges].sort(() => order() - 0.5);
     let sum = 0;
     for (const [b, r] of batches.entries()) {
+      if (gradual && isPruningStep(steps, gradual.schedule)) gradual.prune(steps);
       const xs = batchTensors(shuffled, r.start, r.end);
       const labels = batchLabels(shuffled, r.start, r.end);
       const loss = trainer.step(xs, labels, scheduledRate(peakRate, steps, totalSteps, opts.schedule, opts.warmup));
@@ -152,8 +166,12 @@ export async function distill(teacher: tf.LayersModel, student: tf.LayersModel, 
       await tf.nextFrame();
     }
     const validationLossNow = validationLoss();
-    history.push({ epoch, loss: sum / Math.max(1, batches.length), validationLoss: validationLossNow, seconds: (performance.now() - t0) / 1000 });
-    if (validationLossNow < best.loss) best = { epoch, loss: validationLossNow, values: snapshot(variables) };
+    const record: EpochRecord = { epoch, loss: sum / Math.max(1, batches.length), validationLoss: validationLossNow, seconds: (performance.now() - t0) / 1000 };
+    if (gradual) record.sparsity = gradual.sparsity();
+    history.push(record);
+    // Under gradual pruning only an epoch that ends at the final masks is a candidate.
+    const eligible = !gradual || steps - 1 >= gradual.schedule.endStep;
+    if (eligible && validationLossNow < best.loss) best = { epoch, loss: validationLossNow, values: snapshot(variables) };
   }
   variables.forEach((v, i) => v.variable.assign(tf.tensor(best.values[i], v.variable.shape)));
   const fidelityAfter = await fidelity();
@@ -167,6 +185,53 @@ export async function distill(teacher: tf.LayersModel, student: tf.LayersModel, 
     validationExamples: validation.end - validation.start,
     fidelityBefore,
     fidelityAfter,
+    ...(gradual ? { gradual: { beginStep: gradual.schedule.beginStep, endStep: gradual.schedule.endStep, frequency: gradual.schedule.frequency, totalSteps } } : {}),
+  };
+}
+
+/**
+ * Restores the gradual groups' weights to their dense values and returns the schedule and
+ * what prunes them at a step (new magnitude masks, applied at once and after every step).
+ */
+function startGradual(
+  g: NonNullable<DistillOptions['gradual']>,
+  variables: readonly { name: string; variable: tf.Variable }[],
+  trainer: Trainer,
+  totalSteps: number,
+): { schedule: GradualSchedule; prune: (step: number) => void; sparsity: () => number } {
+  const schedule = { ...defaultSchedule(g.groups, totalSteps), ...g.schedule, groups: g.groups };
+  const byName = new Map(variables.map((v) => [v.name, v.variable]));
+  const groups = g.groups.map((group) => {
+    const vars = group.weights.map((name) => {
+      const v = byName.get(name);
+      const dense = g.dense.get(name);
+      if (!v || !dense) throw new Error(`internal: gradual pruning of ${name}, which the student or the original lacks`);
+      v.assign(tf.tensor(dense, v.shape));
+      return v;
+    });
+    return { ...group, vars, size: vars.reduce((s, v) => s + v.size, 0) };
+  });
+  return {
+    schedule,
+    prune: (step) => {
+      for (const group of groups) {
+        const values = group.vars.map((v) => v.dataSync() as Float32Array);
+        const masks = magnitudeMasks(values, keepAt(step, group.size, group.keep, schedule));
+        group.weights.forEach((name, i) => trainer.setMask(name, masks[i]));
+      }
+    },
+    sparsity: () => {
+      let zeros = 0;
+      let size = 0;
+      for (const group of groups) {
+        for (const v of group.vars) {
+          const d = v.dataSync();
+          for (let i = 0; i < d.length; i++) if (d[i] === 0) zeros++;
+          size += d.length;
+        }
+      }
+      return zeros / Math.max(1, size);
+    },
   };
 }
 
@@ -178,6 +243,8 @@ export interface Trainer {
   lossOf(xs: tf.Tensor[], labels: Int32Array | null, training: boolean): tf.Scalar;
   /** One Adam step at learning rate `rate`; pruned zeros re-masked. Returns the batch loss. */
   step(xs: tf.Tensor[], labels: Int32Array | null, rate: number): number;
+  /** Replaces the mask (1 kept, 0 pruned) of a weight and applies it now; every later step re-applies it. */
+  setMask(name: string, mask: Float32Array): void;
   dispose(): void;
 }
 
@@ -195,9 +262,9 @@ export function createTrainer(
   student.trainable = true;
   const variables = student.trainableWeights.map((w) => ({ name: w.originalName, variable: w.read() as tf.Variable }));
   const maskedNames = new Set(opts.masked ?? []);
-  const masks = variables
-    .filter((v) => maskedNames.has(v.name))
-    .map((v) => ({ variable: v.variable, mask: tf.tidy(() => tf.notEqual(v.variable, 0).cast('float32')) }));
+  const masks = new Map(
+    variables.filter((v) => maskedNames.has(v.name)).map((v) => [v.name, { variable: v.variable, mask: tf.tidy(() => tf.notEqual(v.variable, 0).cast('float32')) }]),
+  );
   const optimizer = new ScheduledAdam(opts.learningRate ?? DEFAULT_LEARNING_RATE, 0.9, 0.999);
   const softmax = detectDistributions(teacher, sample, opts.batchSize ?? DEFAULT_BATCH_SIZE);
   if (labelWeight > 0 && !softmax[0]) {
@@ -229,14 +296,22 @@ export function createTrainer(
     step: (xs, labels, rate) => {
       optimizer.setLearningRate(rate);
       const cost = optimizer.minimize(() => lossOf(xs, labels, true), true, variables.map((v) => v.variable));
-      for (const { variable, mask } of masks) tf.tidy(() => variable.assign(tf.mul(variable, mask)));
+      for (const { variable, mask } of masks.values()) tf.tidy(() => variable.assign(tf.mul(variable, mask)));
       const loss = cost ? cost.dataSync()[0] : NaN;
       if (cost) cost.dispose();
       return loss;
     },
+    setMask: (name, values) => {
+      const v = variables.find((x) => x.name === name);
+      if (!v) throw new Error(`internal: no trainable weight ${name} to mask`);
+      masks.get(name)?.mask.dispose();
+      const mask = tf.tensor(values, v.variable.shape);
+      masks.set(name, { variable: v.variable, mask });
+      tf.tidy(() => v.variable.assign(tf.mul(v.variable, mask)));
+    },
     dispose: () => {
       optimizer.dispose();
-      tf.dispose(masks.map((m) => m.mask));
+      tf.dispose([...masks.values()].map((m) => m.mask));
     },
   };
 }

@@ -66,3 +66,18 @@ function keepThreshold(ks: Matrix[], budget: number): { value: number; ties: num
   for (let i = nonZeros - 1; i >= 0 && mags[i] > value; i--) above++;
   return { value, ties: budget - above };
 }
+
+/** Non-zeros of a pruned matrix and its relative error ||K - K'||_F / ||K||_F against the original values. */
+export function pruneStats(original: Float32Array, pruned: Float32Array): { params: number; error: number } {
+  if (original.length !== pruned.length) throw new Error(`pruneStats: ${original.length} original values, ${pruned.length} pruned`);
+  let params = 0;
+  let diff2 = 0;
+  let total2 = 0;
+  for (let i = 0; i < original.length; i++) {
+    if (pruned[i] !== 0) params++;
+    const d = original[i] - pruned[i];
+    diff2 += d * d;
+    total2 += original[i] * original[i];
+  }
+  return { params, error: total2 === 0 ? 0 : Math.sqrt(diff2 / total2) };
+}

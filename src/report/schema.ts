@@ -78,6 +78,8 @@ export interface Report {
     scope: 'layer' | 'global';
     /** --sparse: pruned kernels stored compactly (see matrices[].storage). */
     sparse: boolean;
+    /** Pruning with fine-tuning: `oneshot`, or `gradual` (sparsity raised during fine-tuning). */
+    pruneSchedule: 'oneshot' | 'gradual';
     minParams: number;
     seed: number;
     portable: boolean;

@@ -121,6 +121,11 @@ export function finetuneLines(report: Report): string[] {
   const loss = `validation loss ${f.initialValidationLoss.toFixed(4)} -> ${(last?.validationLoss ?? f.initialValidationLoss).toFixed(4)}`;
   const kept = f.bestEpoch === 0 ? 'kept the starting weights (no epoch improved them)' : `kept epoch ${f.bestEpoch} of ${f.epochs}`;
   const lines = [`fine-tuned       ${f.trainExamples} examples, ${kept}, ${loss}`];
+  if (f.gradual) {
+    const g = f.gradual;
+    const sparsity = f.history.map((h) => (h.sparsity === undefined ? '?' : formatPercent(h.sparsity))).join(', ');
+    lines.push(`  gradual pruning: sparsity raised at steps ${g.beginStep}-${g.endStep} of ${g.totalSteps} (every ${g.frequency}), then held; after each epoch ${sparsity}`);
+  }
   f.fidelityAfter.forEach((after, i) => {
     const before = f.fidelityBefore[i];
     if (!before) return;
