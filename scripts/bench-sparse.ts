@@ -10,7 +10,8 @@
  *   npm run build && node dist/scripts/bench-sparse.js [--shapes 2000x256,256x1024] [--sparsity 0.5,0.75,0.9,0.95]
  *     [--batches 1,32] [--runs 60] [--backend wasm] [--json]
  *
- * Prints a Markdown table (median µs, dense / sparse = speedup of the sparse kernel) and, per
+ * Prints a Markdown table (median µs, dense / sparse = speedup of the sparse kernel; also the
+ * fastest run of each, less disturbed by other processes) and, per
  * shape and batch, the crossover: the lowest sparsity measured at which the sparse kernel
  * was not slower.
  */
@@ -66,11 +67,14 @@ interface Row {
   batch: number;
   denseUs: number;
   sparseUs: number;
-  /** dense / sparse. */
+  /** Fastest runs: less disturbed by other processes on a shared machine. */
+  denseMinUs: number;
+  sparseMinUs: number;
+  /** dense / sparse, medians. */
   speedup: number;
 }
 
-function timePair(dense: () => void, sparse: () => void, runs: number): { denseUs: number; sparseUs: number } {
+function timePair(dense: () => void, sparse: () => void, runs: number): { denseUs: number; sparseUs: number; denseMinUs: number; sparseMinUs: number } {
   for (let i = 0; i < 5; i++) {
     dense();
     sparse();
@@ -91,7 +95,7 @@ function timePair(dense: () => void, sparse: () => void, runs: number): { denseU
       once(dense, a);
     }
   }
-  return { denseUs: median(a), sparseUs: median(b) };
+  return { denseUs: median(a), sparseUs: median(b), denseMinUs: Math.min(...a), sparseMinUs: Math.min(...b) };
 }
 
 async function main(): Promise<void> {
@@ -123,9 +127,12 @@ async function main(): Promise<void> {
   const lines = [
     `backend ${args.backend}, ${threads} thread(s), ${args.runs} runs per product, median µs`,
     '',
-    '| shape | sparsity | batch | dense µs | sparse µs | sparse speedup |',
-    '|---|--:|--:|--:|--:|--:|',
-    ...rows.map((r) => `| ${r.shape} | ${(100 * r.sparsity).toFixed(0)}% | ${r.batch} | ${r.denseUs.toFixed(1)} | ${r.sparseUs.toFixed(1)} | ${r.speedup.toFixed(2)}x |`),
+    '| shape | sparsity | batch | dense µs | sparse µs | sparse speedup | fastest runs: dense / sparse µs |',
+    '|---|--:|--:|--:|--:|--:|--:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.shape} | ${(100 * r.sparsity).toFixed(0)}% | ${r.batch} | ${r.denseUs.toFixed(1)} | ${r.sparseUs.toFixed(1)} | ${r.speedup.toFixed(2)}x | ${r.denseMinUs.toFixed(1)} / ${r.sparseMinUs.toFixed(1)} |`,
+    ),
     '',
     'crossover (lowest sparsity measured where the sparse kernel was not slower):',
     '',

@@ -35,6 +35,7 @@ export {
   SPARSE_FORMATS,
   type Csr,
   type SparseConfig,
+  type SparseEngine,
   type SparseFormat,
   type SparseKernelChoice,
   type SparseParts,

@@ -1,5 +1,6 @@
 import type * as Tf from '@tensorflow/tfjs';
 import type { TfModule } from './factors.js';
+import { wasmKernel } from './sparseWasm.js';
 
 /**
  * How a runtime layer stores a pruned matrix K (n x m, y = x K) compactly (config
@@ -122,13 +123,23 @@ export function densify(k: Csr): Float32Array {
 /** Batch rows from which the kernel runs batch-inner (x and y transposed): contiguous inner loops beat the scattered row updates. */
 const BATCH_INNER_FROM = 4;
 
+/** Which implementation of the sparse product runs: WebAssembly SIMD where the engine has it, else JavaScript. */
+export type SparseEngine = 'wasm' | 'js';
+
 /**
- * y = x K for x (batch x K.rows, row-major); returns y (batch x K.cols, row-major).
- * Plain JavaScript over the CSR arrays: TF.js has no sparse matrix product op.
+ * y = x K for x (batch x K.rows, row-major); returns y (batch x K.cols, row-major). TF.js has
+ * no sparse matrix product op: this is hmf's own, on WebAssembly SIMD (src/runtime/sparse.wat)
+ * where the JavaScript engine runs it, else in plain JavaScript over the CSR arrays.
  */
-export function sparseProduct(x: Float32Array, batch: number, k: Csr): Float32Array {
+export function sparseProduct(x: Float32Array, batch: number, k: Csr, engine: SparseEngine = 'wasm'): Float32Array {
+  if (x.length !== batch * k.rows) throw new Error(`sparseProduct: x holds ${x.length} values, expected ${batch} x ${k.rows}`);
+  const wasm = engine === 'wasm' ? wasmKernel(k) : null;
+  return wasm ? wasm.product(x, batch) : sparseProductJs(x, batch, k);
+}
+
+/** The JavaScript sparse product (see sparseProduct). */
+function sparseProductJs(x: Float32Array, batch: number, k: Csr): Float32Array {
   const { rows: n, cols: m, rowStart, columns, values } = k;
-  if (x.length !== batch * n) throw new Error(`sparseProduct: x holds ${x.length} values, expected ${batch} x ${n}`);
   const y = new Float32Array(batch * m);
   if (batch < BATCH_INNER_FROM) {
     for (let b = 0; b < batch; b++) {
@@ -185,9 +196,9 @@ const WASM_MAX_DENSITY_SMALL_BATCH = 0.1;
 const WASM_MAX_DENSITY_LARGE_BATCH = 0.1;
 const CPU_MAX_DENSITY = 0.5;
 
-/** x K as a tensor (x: [rows, n]); the product runs in JavaScript on x's values. */
-export function sparseMatMul(tf: TfModule, x: Tf.Tensor2D, k: Csr): Tf.Tensor2D {
+/** x K as a tensor (x: [rows, n]), computed by sparseProduct on x's values. */
+export function sparseMatMul(tf: TfModule, x: Tf.Tensor2D, k: Csr, engine: SparseEngine = 'wasm'): Tf.Tensor2D {
   const [rows, n] = x.shape;
   if (n !== k.rows) throw new Error(`sparseMatMul: x has ${n} columns, the matrix ${k.rows} rows`);
-  return tf.tensor2d(sparseProduct(x.dataSync() as Float32Array, rows, k), [rows, k.cols]);
+  return tf.tensor2d(sparseProduct(x.dataSync() as Float32Array, rows, k, engine), [rows, k.cols]);
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
 import { tf } from '../../src/tf.js';
 import { initBackend } from '../../src/backend.js';
@@ -10,9 +11,12 @@ import {
   registerHmfLayers,
   sparseProduct,
   type SparseConfig,
+  type SparseEngine,
   type SparseFormat,
   type SparseKernelChoice,
 } from '../../src/runtime/index.js';
+import { wasmKernel } from '../../src/runtime/sparseWasm.js';
+import { BYTES_TS, bytesSource, compileWat } from '../../scripts/build-sparse-wasm.js';
 import { savedArtifacts } from '../helpers.js';
 
 /** A rows x cols matrix with about `density` of its entries non-zero (some rows empty). */
@@ -76,17 +80,37 @@ describe('sparse storage formats', () => {
 });
 
 describe('sparse kernel', () => {
-  test('x K equals the dense product for batches on both sides of the batch-inner switch', () => {
-    const [n, m] = [37, 29];
-    const k = sparseMatrix(n, m, 0.2, 5);
-    const parts = encodeSparse(k, n, m, 'csr');
-    const csr = decodeSparse({ format: 'csr', nnz: parts.values.length }, n, m, parts, 'k');
-    for (const batch of [1, 2, 3, 4, 5, 32]) {
-      const u = mulberry32(batch);
-      const x = Float32Array.from({ length: batch * n }, (_, i) => (i % 5 === 0 ? 0 : u() - 0.5));
-      const y = sparseProduct(x, batch, csr);
-      assert.ok(maxAbsDiff(y, denseProduct(x, batch, k, n, m)) < 1e-5, `batch ${batch}`);
+  test('Node runs the WebAssembly SIMD kernel (not the JavaScript fallback)', () => {
+    const parts = encodeSparse(sparseMatrix(4, 4, 0.5, 1), 4, 4, 'csr');
+    assert.notEqual(wasmKernel(decodeSparse({ format: 'csr', nnz: parts.values.length }, 4, 4, parts, 'k')), null);
+  });
+
+  for (const engine of ['wasm', 'js'] as SparseEngine[]) {
+    test(`${engine}: x K equals the dense product, for batches around the vector widths (1-5, 31-33, 64) and awkward shapes`, () => {
+      for (const [n, m, density] of [[37, 29, 0.2], [5, 300, 0.5], [64, 3, 0.9], [9, 9, 0]] as const) {
+        const k = sparseMatrix(n, m, density, n + m);
+        const parts = encodeSparse(k, n, m, 'csr');
+        const csr = decodeSparse({ format: 'csr', nnz: parts.values.length }, n, m, parts, 'k');
+        for (const batch of [1, 2, 3, 4, 5, 31, 32, 33, 64]) {
+          const u = mulberry32(batch);
+          const x = Float32Array.from({ length: batch * n }, (_, i) => (i % 5 === 0 ? 0 : u() - 0.5));
+          const y = sparseProduct(x, batch, csr, engine);
+          assert.equal(y.length, batch * m);
+          assert.ok(maxAbsDiff(y, denseProduct(x, batch, k, n, m)) < 1e-5, `${n}x${m} batch ${batch}`);
+        }
+      }
+    });
+  }
+
+  test('src/runtime/sparseWasmBytes.ts is what wat2wasm makes of src/runtime/sparse.wat', (t) => {
+    let compiled: Buffer;
+    try {
+      compiled = compileWat();
+    } catch (err) {
+      t.skip(`wat2wasm (Debian package wabt) is not installed: ${(err as Error).message.split('\n')[0]}`);
+      return;
     }
+    assert.equal(readFileSync(BYTES_TS, 'utf8'), bytesSource(compiled), 'rerun: node dist/scripts/build-sparse-wasm.js');
   });
 });
 
