@@ -19,7 +19,7 @@ import { TOOL_VERSION } from './version.js';
 import { readCalibration } from './calibrate/pipeline.js';
 import { dataBatches } from './calibrate/data.js';
 import type { Dataset } from './data/index.js';
-import { DEFAULT_LEARNING_RATE, finetuneModel, type FinetuneSummary } from './finetune/index.js';
+import { finetuneModel, type FinetuneSummary } from './finetune/index.js';
 import { checkDataFile } from './calibrate/pipeline.js';
 import { evaluate } from './eval.js';
 import { rename, writeFile } from 'node:fs/promises';
@@ -99,11 +99,11 @@ export interface CompressOptions {
   calibration?: string;
   /** Fine-tuning data file: train the compressed model to match the original (distillation). Layers models only. */
   finetune?: string;
-  /** Fine-tuning epochs. @default 2 */
+  /** Fine-tuning epochs. @default by model kind (src/finetune/defaults.ts) */
   epochs?: number;
-  /** Fine-tuning peak Adam learning rate (warm-up, then cosine decay to 0). @default DEFAULT_LEARNING_RATE (src/finetune) */
+  /** Fine-tuning peak Adam learning rate (warm-up, then cosine decay to 0). @default by model kind (src/finetune/defaults.ts) */
   learningRate?: number;
-  /** Fine-tuning: weight (0..1) of the label loss; > 0 needs labels in the data. @default 0 (pure distillation) */
+  /** Fine-tuning: weight (0..1) of the label loss; > 0 needs labels in the data. @default by model kind where the data has labels (src/finetune/defaults.ts) */
   labelWeight?: number;
   /** Data file to run `evaluate()` on with the written model; its numbers go into the report. */
   eval?: string;
@@ -435,9 +435,9 @@ interface ResolvedOptions {
   minAgreement?: number;
   calibration?: string;
   finetune?: string;
-  epochs: number;
-  learningRate: number;
-  labelWeight: number;
+  epochs?: number;
+  learningRate?: number;
+  labelWeight?: number;
   eval?: string;
 }
 
@@ -472,12 +472,10 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
   if (o.quantize !== undefined && !['keep', 'float16', 'uint8'].includes(o.quantize)) {
     throw new UsageError(`--quantize: expected float16 or uint8, found ${o.quantize}`);
   }
-  const epochs = o.epochs ?? 2;
-  if (!Number.isInteger(epochs) || epochs < 1) throw new UsageError(`--epochs: expected a positive integer, found ${epochs}`);
-  const learningRate = o.learningRate ?? DEFAULT_LEARNING_RATE;
-  if (!(learningRate > 0 && learningRate < 1)) throw new UsageError(`--learning-rate: expected a number between 0 and 1, found ${learningRate}`);
-  const labelWeight = o.labelWeight ?? 0;
-  if (!(labelWeight >= 0 && labelWeight <= 1)) throw new UsageError(`--label-weight: expected a number between 0 and 1, found ${labelWeight}`);
+  const { epochs, learningRate, labelWeight } = o;
+  if (epochs !== undefined && (!Number.isInteger(epochs) || epochs < 1)) throw new UsageError(`--epochs: expected a positive integer, found ${epochs}`);
+  if (learningRate !== undefined && !(learningRate > 0 && learningRate < 1)) throw new UsageError(`--learning-rate: expected a number between 0 and 1, found ${learningRate}`);
+  if (labelWeight !== undefined && !(labelWeight >= 0 && labelWeight <= 1)) throw new UsageError(`--label-weight: expected a number between 0 and 1, found ${labelWeight}`);
   for (const [flag, v] of [['--calibration', o.calibration], ['--finetune', o.finetune], ['--eval', o.eval]] as const) {
     if (v !== undefined && (typeof v !== 'string' || v === '')) throw new UsageError(`${flag}: expected a data file (JSON or JSON Lines), found ${String(v)}`);
   }

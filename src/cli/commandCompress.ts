@@ -3,7 +3,7 @@ import { access, constants, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { compress, type CompressOptions } from '../compress.js';
-import { DEFAULT_LEARNING_RATE } from '../finetune/index.js';
+import { FINETUNE_DEFAULTS, type FinetuneSettings } from '../finetune/index.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderTerminal } from '../report/terminal.js';
 import { parseChoice, parseInteger, parseNumber } from './parse.js';
@@ -34,9 +34,9 @@ interface CompressFlags {
   quiet?: boolean;
   calibration?: string;
   finetune?: string;
-  epochs: string;
+  epochs?: string;
   learningRate?: string;
-  labelWeight: string;
+  labelWeight?: string;
   eval?: string;
 }
 
@@ -71,9 +71,9 @@ export function compressCommand(): Command {
     .option('--min-agreement <x>', 'fail (exit 5) if top-1 agreement is below x (0..1)')
     .option('--calibration <data.json>', 'factorize/prune to preserve the outputs on these examples (JSON or JSON Lines); fidelity is measured on them')
     .option('--finetune <data.json>', 'after compressing, train the compressed model to match the original on these examples (layers models)')
-    .option('--epochs <n>', 'fine-tuning epochs', '2')
-    .option('--learning-rate <x>', `fine-tuning peak learning rate (Adam; linear warm-up over the first 10% of the steps, then cosine decay to 0) (default: ${DEFAULT_LEARNING_RATE})`)
-    .option('--label-weight <x>', 'fine-tuning: weight (0..1) of the cross-entropy against the data\'s labels; the rest is distillation from the original (> 0 needs labels)', '0')
+    .option('--epochs <n>', `fine-tuning epochs (default: ${defaultsText('epochs')})`)
+    .option('--learning-rate <x>', `fine-tuning peak learning rate (Adam; linear warm-up over the first 10% of the steps, then cosine decay to 0) (default: ${defaultsText('learningRate')})`)
+    .option('--label-weight <x>', `fine-tuning: weight (0..1) of the cross-entropy against the data's labels; the rest is distillation from the original (> 0 needs labels) (default: ${defaultsText('labelWeight')}, 0 without labels)`)
     .option('--eval <data.json>', "score the written model on a labelled data file (as 'hmf eval') and add it to the report")
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (model: string, flags: CompressFlags, command: Command) => {
@@ -99,9 +99,9 @@ export function compressCommand(): Command {
         minAgreement: flags.minAgreement === undefined ? undefined : parseNumber('--min-agreement', flags.minAgreement),
         calibration: flags.calibration,
         finetune: flags.finetune,
-        epochs: parseInteger('--epochs', flags.epochs),
+        epochs: flags.epochs === undefined ? undefined : parseInteger('--epochs', flags.epochs),
         learningRate: flags.learningRate === undefined ? undefined : parseNumber('--learning-rate', flags.learningRate),
-        labelWeight: parseNumber('--label-weight', flags.labelWeight),
+        labelWeight: flags.labelWeight === undefined ? undefined : parseNumber('--label-weight', flags.labelWeight),
         eval: flags.eval,
         command: ['hmf', ...process.argv.slice(2)].join(' '),
       };
@@ -132,4 +132,10 @@ async function checkWritableFile(flag: string, path: string): Promise<void> {
     throw new UsageError(`${flag} ${path}: expected a file in an existing, writable folder, found no folder ${folder}`);
   }
   if (await stat(path).then((s) => s.isDirectory(), () => false)) throw new UsageError(`${flag} ${path}: expected a file, found a folder`);
+}
+
+/** A fine-tuning default per model kind, for --help. */
+function defaultsText(key: keyof FinetuneSettings): string {
+  const { sequence, classifier } = FINETUNE_DEFAULTS;
+  return sequence[key] === classifier[key] ? String(sequence[key]) : `${classifier[key]} for classifiers, ${sequence[key]} for sequence models (an output per step)`;
 }

@@ -4,9 +4,11 @@ import { loadLayers, readModelData } from '../calibrate/data.js';
 import { UsageError } from '../errors.js';
 import type { ModelFile } from '../io/index.js';
 import type { OutputFidelity } from '../measure/fidelity.js';
+import { modelKind, resolveSettings, type FinetuneSettings, type ModelKind } from './defaults.js';
 import type { PruneGroup } from './gradual.js';
 import { DEFAULT_BATCH_SIZE, distill, type DistillResult, type EpochRecord, type LearningRateSchedule } from './train.js';
 
+export { FINETUNE_DEFAULTS, modelKind, resolveSettings, type FinetuneSettings, type ModelKind } from './defaults.js';
 export { defaultSchedule, GRADUAL_END_SHARE, GRADUAL_UPDATES, isPruningStep, keepAt, magnitudeMasks, type GradualSchedule, type PruneGroup } from './gradual.js';
 
 export {
@@ -30,6 +32,10 @@ export interface FinetuneSummary {
   trainExamples: number;
   validationExamples: number;
   labelled: boolean;
+  /** What the defaults were chosen for: `sequence` (a distribution per step) or `classifier`. */
+  kind: ModelKind;
+  /** Settings not given, taken from the kind's defaults (src/finetune/defaults.ts). */
+  defaulted: (keyof FinetuneSettings)[];
   epochs: number;
   /** Peak learning rate of the schedule. */
   learningRate: number;
@@ -49,13 +55,15 @@ export interface FinetuneSummary {
 
 export interface FinetuneModelOptions {
   data: string;
-  epochs: number;
-  learningRate: number;
+  /** @default by model kind (FINETUNE_DEFAULTS) */
+  epochs?: number;
+  /** @default by model kind (FINETUNE_DEFAULTS) */
+  learningRate?: number;
   /** @default 'cosine' */
   schedule?: LearningRateSchedule;
   /** @default DEFAULT_BATCH_SIZE */
   batchSize?: number;
-  /** Weight (0..1) of the label loss; > 0 needs labels in the data. @default 0 (pure distillation) */
+  /** Weight (0..1) of the label loss; > 0 needs labels in the data. @default by model kind where the data has labels, else 0 */
   labelWeight?: number;
   seed: number;
   /** Manifest names of pruned weights (their zeros stay). */
@@ -73,8 +81,9 @@ export async function finetuneModel(original: ModelFile, compressed: ModelFile, 
   if (original.format !== 'layers-model') {
     throw new UsageError(`--finetune: ${original.path} is a graph model; fine-tuning needs a layers model (graph models have no trainable layers in TF.js)`);
   }
-  const labelWeight = opts.labelWeight ?? 0;
-  if (!(labelWeight >= 0 && labelWeight <= 1)) throw new UsageError(`--label-weight: expected a number between 0 and 1, found ${labelWeight}`);
+  if (opts.labelWeight !== undefined && !(opts.labelWeight >= 0 && opts.labelWeight <= 1)) {
+    throw new UsageError(`--label-weight: expected a number between 0 and 1, found ${opts.labelWeight}`);
+  }
   const started = performance.now();
   const progress = opts.onProgress ?? (() => {});
   registerTrainingKernels();
@@ -83,14 +92,16 @@ export async function finetuneModel(original: ModelFile, compressed: ModelFile, 
   try {
     progress(`reading ${opts.data}`);
     const data = await readModelData(opts.data, original, teacher, true);
-    if (labelWeight > 0 && data.labels === null) {
-      throw new UsageError(`--label-weight ${labelWeight}: the fine-tuning data ${opts.data} has no labels (expected "labels" beside "inputs", or "label" on every JSON Lines row)`);
+    if ((opts.labelWeight ?? 0) > 0 && data.labels === null) {
+      throw new UsageError(`--label-weight ${opts.labelWeight}: the fine-tuning data ${opts.data} has no labels (expected "labels" beside "inputs", or "label" on every JSON Lines row)`);
     }
+    const kind = modelKind(teacher.outputs[0]?.shape ?? []);
+    const { epochs, learningRate, labelWeight, defaulted } = resolveSettings(kind, opts, data.labels !== null);
     const schedule = opts.schedule ?? 'cosine';
     const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
     const result = await distill(teacher, student, data, {
-      epochs: opts.epochs,
-      learningRate: opts.learningRate,
+      epochs,
+      learningRate,
       schedule,
       batchSize,
       labelWeight,
@@ -113,8 +124,10 @@ export async function finetuneModel(original: ModelFile, compressed: ModelFile, 
         trainExamples: result.trainExamples,
         validationExamples: result.validationExamples,
         labelled: data.labels !== null,
-        epochs: opts.epochs,
-        learningRate: opts.learningRate,
+        kind,
+        defaulted,
+        epochs,
+        learningRate,
         schedule,
         batchSize,
         labelWeight,

@@ -120,7 +120,9 @@ export function finetuneLines(report: Report): string[] {
   const last = f.history.find((h) => h.epoch === f.bestEpoch);
   const loss = `validation loss ${f.initialValidationLoss.toFixed(4)} -> ${(last?.validationLoss ?? f.initialValidationLoss).toFixed(4)}`;
   const kept = f.bestEpoch === 0 ? 'kept the starting weights (no epoch improved them)' : `kept epoch ${f.bestEpoch} of ${f.epochs}`;
-  const lines = [`fine-tuned       ${f.trainExamples} examples, ${kept}, ${loss}`];
+  const chosen = f.defaulted?.length ? `; ${f.defaulted.map((k) => (k === 'learningRate' ? 'learning rate' : k === 'labelWeight' ? 'label weight' : k)).join(', ')} by default for a ${f.kind}` : '';
+  const settings = `${f.epochs} epoch${f.epochs === 1 ? '' : 's'}, peak learning rate ${f.learningRate}, label weight ${f.labelWeight}${chosen}`;
+  const lines = [`fine-tuned       ${f.trainExamples} examples (${settings}), ${kept}, ${loss}`];
   if (f.gradual) {
     const g = f.gradual;
     const sparsity = f.history.map((h) => (h.sparsity === undefined ? '?' : formatPercent(h.sparsity))).join(', ');

@@ -154,7 +154,10 @@ describe('the terminal and markdown reports show fine-tuning and --eval', () => 
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as FinetuneReport & { eval: { metrics: { accuracy: number } } };
     const kept = report.finetune.bestEpoch === 0 ? 'kept the starting weights' : `kept epoch ${report.finetune.bestEpoch} of 1`;
-    assert.match(r.stdout, new RegExp(`fine-tuned +90 examples, ${kept}, validation loss ${report.finetune.initialValidationLoss.toFixed(4)} -> `));
+    assert.match(
+      r.stdout,
+      new RegExp(`fine-tuned +90 examples \\(1 epoch, peak learning rate 0.0001, label weight 0; label weight by default for a classifier\\), ${kept}, validation loss ${report.finetune.initialValidationLoss.toFixed(4)} -> `),
+    );
     assert.match(r.stdout, /on 10 held-out: relative error [\d.]+ -> [\d.]+, top-1 agreement [\d.]+% -> [\d.]+%/);
     const accuracy = `${(report.eval.metrics.accuracy * 100).toFixed(1)}%`;
     assert.match(r.stdout, new RegExp(`eval .*test\\.json \\(\\d+ examples\\): accuracy ${accuracy.replace('.', '\\.')}, cross-entropy`));
