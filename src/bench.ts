@@ -1,4 +1,5 @@
 import { tf } from './tf.js';
+import { dirname } from 'node:path';
 import { initBackend, latencyThreads, limitBackendThreads, type BackendName } from './backend.js';
 import { UsageError } from './errors.js';
 import { readModel, type ModelFile } from './io/index.js';
@@ -6,6 +7,8 @@ import { compareLatency, type BatchLatency } from './measure/latency.js';
 import { makeProbes, type InputSignature } from './measure/probes.js';
 import type { Runnable } from './measure/runnable.js';
 import { graphAdapter, layersAdapter } from './model/adapter.js';
+import { browserLatency, type BrowserLatencyReport } from './browser/bench.js';
+import { requireChromium } from './browser/chromium.js';
 
 export interface BenchOptions {
   /** A second model to time against, A/B interleaved. */
@@ -18,6 +21,10 @@ export interface BenchOptions {
   seed?: number;
   /** @default the fastest that loads */
   backend?: BackendName;
+  /** Also time the model(s) inside headless Chromium, on its wasm and webgl backends. @default false */
+  browser?: boolean;
+  /** Progress callback (the library never prints). */
+  onProgress?: (message: string) => void;
 }
 
 export interface BenchReport {
@@ -29,9 +36,11 @@ export interface BenchReport {
   runs: number;
   /** With `vs`: `original` is the model, `compressed` the other one, speedup = model / other. */
   batches: BatchLatency[];
+  /** With `browser`: the same inside headless Chromium. */
+  browser?: BrowserLatencyReport;
 }
 
-async function load(path: string): Promise<{ file: ModelFile; runnable: Runnable; signatures: InputSignature[] }> {
+async function load(path: string): Promise<{ file: ModelFile; runnable: Runnable; signatures: InputSignature[]; asyncOps?: string[] }> {
   const file = await readModel(path);
   const adapter = file.format === 'graph-model' ? graphAdapter(file, Infinity) : layersAdapter(file, Infinity);
   return { file, ...(await adapter.load(file)) };
@@ -46,6 +55,7 @@ export async function bench(modelPath: string, options: BenchOptions = {}): Prom
   for (const b of options.batches ?? []) {
     if (!Number.isInteger(b) || b < 1) throw new UsageError(`--batch: expected positive integers, found ${b}`);
   }
+  if (options.browser) requireChromium('--browser');
   const a = await load(modelPath);
   const b = options.vs ? await load(options.vs) : a;
   try {
@@ -55,11 +65,17 @@ export async function bench(modelPath: string, options: BenchOptions = {}): Prom
     if (!same) throw new UsageError(`--vs ${options.vs}: its inputs differ from ${modelPath}'s, so they cannot be timed on the same inputs`);
     const results: BatchLatency[] = [];
     for (const batch of batches) {
+      options.onProgress?.(`timing batch ${batch} in Node (${backend})`);
       const inputs = makeProbes(a.signatures, batch, (options.seed ?? 0) + batch);
       results.push(await compareLatency(a.runnable, b.runnable, inputs, batch, { runs }));
       tf.dispose(inputs);
     }
-    return { model: a.file.path, vs: options.vs ? b.file.path : null, backend, threads, runs, batches: results };
+    const report: BenchReport = { model: a.file.path, vs: options.vs ? b.file.path : null, backend, threads, runs, batches: results };
+    if (options.browser) {
+      const served = (m: typeof a) => ({ files: dirname(m.file.path), format: m.file.format, executeAsync: (m.asyncOps?.length ?? 0) > 0 });
+      report.browser = await browserLatency(served(a), served(b), a.signatures, { batches, runs, seed: options.seed ?? 0, flag: '--browser', onProgress: options.onProgress });
+    }
+    return report;
   } finally {
     a.runnable.dispose();
     if (b !== a) b.runnable.dispose();

@@ -9,7 +9,9 @@ import { compareOutputs, type FidelityResult } from './measure/fidelity.js';
 import type { Runnable } from './measure/runnable.js';
 import { compareLatency, MIN_RUNS, type BatchLatency } from './measure/latency.js';
 import { formatMs } from './report/format.js';
-import { defaultProbeCount, makeProbes } from './measure/probes.js';
+import { defaultProbeCount, makeProbes, type InputSignature } from './measure/probes.js';
+import { browserLatency, type BrowserLatencyReport } from './browser/bench.js';
+import { requireChromium } from './browser/chromium.js';
 import type { MethodName, OutputSelection } from './methods/types.js';
 import { graphAdapter, layersAdapter, type ModelAdapter } from './model/adapter.js';
 import { isValidFactor } from './plan/budget.js';
@@ -73,6 +75,8 @@ export interface CompressOptions {
   bench?: boolean;
   /** Timed runs per model and batch size. @default 30 */
   runs?: number;
+  /** Also time both models inside headless Chromium (wasm and webgl backends). @default false */
+  benchBrowser?: boolean;
   /** Generated probe examples for fidelity. @default defaultProbeCount(): 128, down to 16 for large models */
   probes?: number;
   /**
@@ -129,6 +133,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   const opts = resolveOptions(modelPath, options);
   const progress = options.onProgress ?? (() => {});
   await checkOutDir(opts.out, opts.force);
+  if (opts.benchBrowser) requireChromium('--bench-browser');
   // The backend starts while the model is read (no TF.js there).
   const backendReady = initBackend(options.backend);
   backendReady.catch(() => {}); // awaited after the read; a failure must not be an unhandled rejection first
@@ -206,6 +211,8 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   // Both models reach TF.js from their bytes as stored (the compressed one's as it is written, quantization included).
   const stored = { original: checkedArtifacts(checked), compressed: filesArtifacts(files, opts.out) };
   const measured = await phase('measure', () => measure(adapter, model, compressed, stored, opts, progress, calibration?.dataset));
+  const signatures = measured.signatures; // null: the original did not run, and the report says why
+  const browser = opts.benchBrowser && signatures ? await phase('browser', () => timeInBrowser(model, files, signatures, measured.asyncOps.length > 0, opts, progress)) : null;
   const [before, after] = await phase('sizes', () => sizes);
   const report: Report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -232,6 +239,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
     unknownLayers: [...adapter.unknownLayers],
     totals: { ...totals, bytes: { before, after, factorRaw: before.raw / after.raw, factorGzip: before.gzip / after.gzip } },
     latency: measured.latency,
+    ...(browser ? { browserLatency: browser } : {}),
     fidelity: calibration
       ? { probes: calibration.dataset.count, source: 'calibration', ...measured.fidelity }
       : { probes: measured.probes, source: 'generated', ...measured.fidelity },
@@ -321,6 +329,8 @@ interface Measured {
   latency: Report['latency'];
   /** Ops that made the models run through executeAsync (graph models). */
   asyncOps: string[];
+  /** The inputs as probed; null when the original could not be loaded. */
+  signatures: InputSignature[] | null;
 }
 
 /**
@@ -343,6 +353,7 @@ async function measure(
     probes: 0,
     latency: opts.bench ? { runs: opts.runs, threads: latencyThreads(), batches: [], skipped: [`not timed: ${why}`] } : null,
     asyncOps,
+    signatures: null,
   });
   let loadedOriginal;
   try {
@@ -389,7 +400,7 @@ async function measure(
     } finally {
       tf.dispose(batches.flat());
     }
-    if (!opts.bench) return { fidelity, probes, latency: null, asyncOps };
+    if (!opts.bench) return { fidelity, probes, latency: null, asyncOps, signatures };
     const timedThreads = limitBackendThreads(latencyThreads());
     const latency: BatchLatency[] = [];
     const skipped: string[] = [];
@@ -406,11 +417,29 @@ async function measure(
       latency.push(await compareLatency(original, smaller, inputs, batch, { runs: opts.runs, maxSeconds: MAX_BATCH_SECONDS }));
       tf.dispose(inputs);
     }
-    return { fidelity, probes, latency: { runs: opts.runs, threads: timedThreads, batches: latency, skipped }, asyncOps };
+    return { fidelity, probes, latency: { runs: opts.runs, threads: timedThreads, batches: latency, skipped }, asyncOps, signatures };
   } finally {
     original.dispose();
     smaller.dispose();
   }
+}
+
+/** --bench-browser: the original from its folder, the compressed model as it is about to be written. */
+function timeInBrowser(
+  model: ModelFile,
+  files: Map<string, Uint8Array>,
+  signatures: InputSignature[],
+  executeAsync: boolean,
+  opts: ResolvedOptions,
+  progress: (m: string) => void,
+): Promise<BrowserLatencyReport> {
+  const fixed = signatures.find((s) => s.batch !== undefined)?.batch;
+  return browserLatency(
+    { files: dirname(model.path), format: model.format, executeAsync },
+    { files, format: model.format, executeAsync },
+    signatures,
+    { batches: fixed ? [fixed] : LATENCY_BATCHES, runs: opts.runs, seed: opts.seed, maxSeconds: MAX_BATCH_SECONDS, flag: '--bench-browser', onProgress: progress },
+  );
 }
 
 interface ResolvedOptions {
@@ -428,6 +457,7 @@ interface ResolvedOptions {
   quantize: 'keep' | 'float16' | 'uint8';
   portable: boolean;
   bench: boolean;
+  benchBrowser: boolean;
   runs: number;
   /** Generated fidelity probes; undefined: defaultProbeCount for the model. */
   probes?: number;
@@ -498,6 +528,7 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
     quantize: o.quantize ?? 'keep',
     portable: o.portable ?? false,
     bench: o.bench ?? true,
+    benchBrowser: o.benchBrowser ?? false,
     runs,
     probes,
     maxError: o.maxError,

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { compress, type CompressOptions } from '../compress.js';
 import { FINETUNE_DEFAULTS, type FinetuneSettings } from '../finetune/index.js';
+import { renderHtml } from '../report/html.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderTerminal } from '../report/terminal.js';
 import { parseChoice, parseInteger, parseNumber } from './parse.js';
@@ -24,6 +25,7 @@ interface CompressFlags {
   portable?: boolean;
   quantize?: string;
   bench: boolean;
+  benchBrowser?: boolean;
   runs: string;
   probes?: string;
   backend?: string;
@@ -62,11 +64,12 @@ export function compressCommand(): Command {
     .addOption(new Option('--quantize <dtype>', "store float weights with TF.js's float16 or uint8 quantization").choices(['float16', 'uint8']))
     .option('--portable', 'no hmf runtime layers in the output: matrices that would need them stay dense')
     .option('--no-bench', 'skip the latency measurement')
+    .option('--bench-browser', "also time both models in headless Chromium (wasm and webgl); needs Debian's chromium or HMF_CHROMIUM")
     .option('--runs <n>', 'timed runs per model and batch size', '30')
     .option('--probes <n>', 'generated probe inputs for fidelity (default: 128, down to 16 for large models)')
     .addOption(new Option('--backend <name>', 'TF.js backend').choices(['tensorflow', 'wasm', 'cpu']))
     .option('--json', 'print report.json on stdout instead of the table')
-    .option('--report <file.md>', 'also write the report as Markdown')
+    .option('--report <file>', 'also write the report as Markdown, or as one self-contained HTML page with plots when the name ends in .html')
     .option('--max-error <x>', 'fail (exit 5) if the relative output error is above x')
     .option('--min-agreement <x>', 'fail (exit 5) if top-1 agreement is below x (0..1)')
     .option('--calibration <data.json>', 'factorize/prune to preserve the outputs on these examples (JSON or JSON Lines); fidelity is measured on them')
@@ -92,6 +95,7 @@ export function compressCommand(): Command {
         portable: flags.portable ?? false,
         quantize: flags.quantize === undefined ? undefined : parseChoice('--quantize', flags.quantize, ['float16', 'uint8'] as const),
         bench: flags.bench,
+        benchBrowser: flags.benchBrowser ?? false,
         runs: parseInteger('--runs', flags.runs),
         probes: flags.probes === undefined ? undefined : parseInteger('--probes', flags.probes),
         backend: flags.backend === undefined ? undefined : parseChoice('--backend', flags.backend, ['tensorflow', 'wasm', 'cpu'] as const),
@@ -113,7 +117,7 @@ export function compressCommand(): Command {
         const { report } = await compress(model, options);
         progress.stop();
         for (const w of report.warnings) process.stderr.write(`hmf: warning: ${w}\n`);
-        if (flags.report) await writeFile(flags.report, renderMarkdown(report));
+        if (flags.report) await writeFile(flags.report, /\.html?$/i.test(flags.report) ? renderHtml(report) : renderMarkdown(report));
         process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTerminal(report, styleFor(process.stdout))}\n`);
       } finally {
         progress.stop();

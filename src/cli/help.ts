@@ -6,6 +6,8 @@ const ENVIRONMENT: Record<string, string> = {
                          1 = the single-threaded build)`,
   HMF_LATENCY_THREADS: `HMF_LATENCY_THREADS=n  threads latency is timed on (default: 1, as stock TF.js runs
                          wasm in Node and in browsers that are not cross-origin isolated)`,
+  HMF_CHROMIUM: `HMF_CHROMIUM=path      Chromium for --browser / --bench-browser (default: /usr/bin/chromium,
+                         Debian's package, or chromium-browser / google-chrome)`,
 };
 
 /** Per command: the variables that change what it does, and examples to copy. Add a command's entry with the command. */
@@ -19,7 +21,7 @@ export const COMMAND_HELP: Record<string, { environment: (keyof typeof ENVIRONME
     ],
   },
   compress: {
-    environment: ['HMF_WASM_THREADS', 'HMF_LATENCY_THREADS'],
+    environment: ['HMF_WASM_THREADS', 'HMF_LATENCY_THREADS', 'HMF_CHROMIUM'],
     examples: [
       'hmf compress model.json                      # HMF x4 into <model folder>-hmf-x4/ beside it',
       'hmf compress model.json -m lmf -f 8 -o small # low-rank x8 into small/',
@@ -28,6 +30,8 @@ export const COMMAND_HELP: Record<string, { environment: (keyof typeof ENVIRONME
       '                                             # fit to real inputs; exit 5 if the output error is above 0.05',
       'hmf compress model.json --portable --quantize float16',
       '                                             # stock TF.js layers only, weights stored as float16',
+      'hmf compress model.json --bench-browser --report report.html',
+      '                                             # also timed in headless Chromium; one HTML page with plots',
     ],
   },
   inspect: {
@@ -35,8 +39,13 @@ export const COMMAND_HELP: Record<string, { environment: (keyof typeof ENVIRONME
     examples: ['hmf inspect model.json', 'hmf inspect model.json --min-params 1024 --json'],
   },
   bench: {
-    environment: ['HMF_LATENCY_THREADS'],
-    examples: ['hmf bench model.json', 'hmf bench original/model.json --vs original-hmf-x4/model.json --runs 100', 'hmf bench model.json --batch 1,8,64 --json'],
+    environment: ['HMF_LATENCY_THREADS', 'HMF_CHROMIUM'],
+    examples: [
+      'hmf bench model.json',
+      'hmf bench original/model.json --vs original-hmf-x4/model.json --runs 100',
+      'hmf bench model.json --batch 1,8,64 --json',
+      'hmf bench original/model.json --vs original-hmf-x4/model.json --browser   # also in Chromium (wasm, webgl)',
+    ],
   },
   eval: {
     environment: ['HMF_WASM_THREADS'],

@@ -16,6 +16,8 @@ export interface BatchLatency {
   speedup: number;
   /** Timed runs per model actually made (fewer than asked when the time cap was hit). */
   runs: number;
+  /** Every timed run's milliseconds, in order (the HTML report plots their distribution). */
+  samples?: { original: number[]; compressed: number[] };
 }
 
 export interface LatencyOptions {
@@ -78,7 +80,19 @@ export async function compareLatency(
   }
   const original_ = stats(a);
   const compressed_ = stats(b);
-  return { batch, original: original_, compressed: compressed_, speedup: original_.medianMs / compressed_.medianMs, runs: a.length };
+  return {
+    batch,
+    original: original_,
+    compressed: compressed_,
+    speedup: original_.medianMs / compressed_.medianMs,
+    runs: a.length,
+    samples: { original: roundSamples(a), compressed: roundSamples(b) },
+  };
+}
+
+/** Milliseconds to 0.1 us, for the report. */
+export function roundSamples(ms: readonly number[]): number[] {
+  return ms.map((v) => Math.round(v * 1e4) / 1e4);
 }
 
 export function stats(samples: readonly number[]): LatencyStats {

@@ -1,5 +1,6 @@
 import type { Report } from './schema.js';
 import { evalLines, finetuneLines, RUNTIME_SNIPPET, storageText } from './terminal.js';
+import { browserLatencyRows } from './browser.js';
 import { formatBytes, formatCount, formatFactor, formatMs, formatPercent, matrixLayer, NOISE_NOTE, PROBE_CAVEAT, threadsText, withinNoise } from './format.js';
 import { headlineLines } from './headline.js';
 
@@ -57,6 +58,11 @@ export function renderMarkdown(report: Report): string {
     lines.push('', `Up to ${report.latency.runs} timed runs per model and batch (${report.latency.batches.map((b) => b.runs).join(', ')} made, capped at 30 s a batch), A/B interleaved after warm-up, on ${threadsText(report.latency.threads)}.`);
   } else {
     lines.push('Not measured (`--no-bench`).');
+  }
+  if (report.browserLatency) {
+    lines.push('', '| in the browser | batch | original median (p10-p90) | compressed median (p10-p90) | speedup |', '|---|--:|--:|--:|--:|');
+    for (const row of browserLatencyRows(report.browserLatency)) lines.push(`| ${row.join(' | ')} |`);
+    lines.push('', 'Stock TF.js in headless Chromium, from a local server; A/B interleaved after warm-up.');
   }
   lines.push('', '## Fidelity', '');
   lines.push(`${report.fidelity.probes} ${report.fidelity.source} probe inputs.`, '');

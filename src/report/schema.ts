@@ -1,3 +1,4 @@
+import type { BrowserLatencyReport } from '../browser/bench.js';
 import type { EvalReport } from '../eval.js';
 import type { FinetuneSummary } from '../finetune/index.js';
 import type { OutputFidelity, UnmeasuredOutput } from '../measure/fidelity.js';
@@ -101,6 +102,8 @@ export interface Report {
   /** `skipped`: batch sizes not timed because they would take too long, and why. */
   /** `threads`: what the backend timed on (see latencyThreads in src/backend.ts). */
   latency: { runs: number; threads: number; batches: BatchLatency[]; skipped: string[] } | null;
+  /** --bench-browser: both models timed inside headless Chromium (wasm and webgl), beside Node's `latency`. */
+  browserLatency?: BrowserLatencyReport;
   /** `source` 'calibration': the probes are the examples of the --calibration data file. */
   /** `unmeasured`: outputs (or '(all)') whose fidelity could not be measured, and why. */
   fidelity: { probes: number; source: 'generated' | 'calibration'; outputs: OutputFidelity[]; unmeasured: UnmeasuredOutput[] };

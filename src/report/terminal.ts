@@ -1,4 +1,5 @@
 import type { Report } from './schema.js';
+import { browserLatencyLines } from './browser.js';
 import {
   formatBytes,
   formatCount,
@@ -78,6 +79,7 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
   } else {
     out.push(style.dim('latency          not measured (--no-bench)'));
   }
+  if (report.browserLatency) out.push(...browserLatencyLines(report.browserLatency, style));
   for (const f of report.fidelity.outputs) {
     out.push(
       `fidelity ${f.output}: relative output error ${f.relativeError.toFixed(4)}, top-1 agreement ${formatPercent(f.top1Agreement)}` +
