@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../../src/tf.js';
 import { initBackend } from '../../src/backend.js';
@@ -15,8 +15,8 @@ import { graphAdapter, layersAdapter } from '../../src/model/adapter.js';
 import { repoRoot, tempDir } from '../helpers.js';
 
 /**
- * Every fixture, original and compressed with each method (and quantized, and --portable
- * for the recurrent ones), loaded from a local server by stock TF.js in headless Chromium
+ * Every fixture, original and compressed with each method (and quantized, --sparse pruning
+ * for layers models, --portable for the recurrent ones), loaded from a local server by stock TF.js in headless Chromium
  * on the wasm and webgl backends, gives Node's outputs on the same probes. Models that
  * need the runtime load in a page that has its script build (after TF.js's own script
  * tag, registering on the global tf) and fail without it; the others load in a page
@@ -27,6 +27,7 @@ const chromium = findChromium();
 const SKIP = chromium ? false : `no Chromium found: ${CHROMIUM_HINT}`;
 
 const FIXTURES = readdirSync(join(repoRoot, 'fixtures')).filter((f) => existsSync(join(repoRoot, 'fixtures', f, 'model.json')));
+const isGraph = (fixture: string) => (JSON.parse(readFileSync(join(repoRoot, 'fixtures', fixture, 'model.json'), 'utf8')) as { format?: string }).format === 'graph-model';
 const RECURRENT = new Set(['sentiment-gru', 'char-lstm']);
 
 interface Variant {
@@ -42,6 +43,8 @@ const VARIANTS: Variant[] = FIXTURES.flatMap((fixture) => [
   { name: `${fixture}-hmf-uint8`, fixture, options: { method: 'hmf' as const, quantize: 'uint8' as const } },
   { name: `${fixture}-lmf-float16`, fixture, options: { method: 'lmf' as const, quantize: 'float16' as const } },
   ...(RECURRENT.has(fixture) ? [{ name: `${fixture}-hmf-portable`, fixture, options: { method: 'hmf' as const, portable: true } }] : []),
+  // Pruned kernels stored compactly, run by the runtime's sparse layers (layers models only).
+  ...(isGraph(fixture) ? [] : [{ name: `${fixture}-prune-sparse`, fixture, options: { method: 'prune' as const, sparse: true } }]),
 ]);
 
 /**
@@ -102,9 +105,9 @@ function worstDifference(got: WireTensor[], expected: WireTensor[]): number {
 }
 
 describe('fixtures in headless Chromium: stock TF.js gives Node outputs', { skip: SKIP }, () => {
-  test('the recurrent fixtures compressed with hmf and lmf need the runtime; Dense, Embedding, graph, pruned and --portable ones do not', () => {
+  test('the recurrent fixtures compressed with hmf and lmf and every --sparse one need the runtime; Dense, Embedding, graph, pruned and --portable ones do not', () => {
     const needing = [...models].filter(([, m]) => m.runtime).map(([name]) => name);
-    const expected = VARIANTS.filter((v) => RECURRENT.has(v.fixture) && v.options && v.options.method !== 'prune' && !v.options.portable).map((v) => v.name);
+    const expected = VARIANTS.filter((v) => v.options?.sparse || (RECURRENT.has(v.fixture) && v.options && v.options.method !== 'prune' && !v.options.portable)).map((v) => v.name);
     assert.deepEqual(needing.sort(), expected.sort());
   });
 
