@@ -2,8 +2,10 @@ import type { ModelFile, Weight } from '../../io/index.js';
 import type { Matrix } from '../../linalg/matrix.js';
 import type { Compressed, HybridFactors } from '../../methods/types.js';
 import { isControlInput, parseGraphDef, type NodeDef } from './graphdef.js';
-import { activationNode, biasAddNode, concatNode, constNode, gatherNode, matMulNode, transposeAttrNames } from './nodes.js';
-import { graphSites, transpose, type GraphTarget, type MatMulSite } from './scan.js';
+import { convReplacement } from './conv.js';
+import { joinParts, type ReplacementTools } from './join.js';
+import { constNode, matMulNode, transposeAttrNames } from './nodes.js';
+import { graphSites, transpose, type GraphSite, type GraphTarget, type MatMulSite } from './scan.js';
 
 /** One compressed matrix to write into a graph model. */
 export interface GraphRewrite {
@@ -58,7 +60,7 @@ export function rewriteGraph(model: ModelFile, rewrites: readonly GraphRewrite[]
     if (byNode.has(site.node.name) || pruned.has(site.constName)) throw new Error(`graph rewrite: ${site.node.name} is rewritten twice`);
     checkShape(rw.result, rw.target);
     if (rw.result.kind === 'prune') {
-      pruned.set(site.constName, (site.transposeB ? transpose(rw.result.pruned) : rw.result.pruned).data);
+      pruned.set(site.constName, (site.kind === 'matmul' && site.transposeB ? transpose(rw.result.pruned) : rw.result.pruned).data);
       continue;
     }
     const r = replacement(site, rw.result, names);
@@ -111,27 +113,39 @@ function hasLowRank(f: HybridFactors): boolean {
   return f.rank > 0 && f.lowRankOutputs.length > 0;
 }
 
-function replacement(site: MatMulSite, result: Exclude<Compressed, { kind: 'prune' }>, names: Names): Replacement {
+/** The Consts and compute nodes replacing one target, built through ReplacementTools. */
+function replacement(site: GraphSite, result: Exclude<Compressed, { kind: 'prune' }>, names: Names): Replacement {
+  const base = site.node.name;
+  const r: Replacement = { consts: [], weights: [], compute: [] };
+  const tools: ReplacementTools = {
+    take: (suffix) => names.take(`${base}/${suffix}`),
+    addFloat(suffix, m, shape, like = site.weight) {
+      const name = names.take(`${base}/${suffix}`);
+      r.consts.push(constNode(name, shape, 'DT_FLOAT'));
+      const w: Weight = { name, shape, dtype: 'float32', values: m.data };
+      if (like.quantization) w.quantization = { ...like.quantization };
+      r.weights.push(w);
+      return name;
+    },
+    addInt32(suffix, values, shape) {
+      const name = names.take(`${base}/${suffix}`);
+      r.consts.push(constNode(name, shape, 'DT_INT32'));
+      r.weights.push({ name, shape, dtype: 'int32', values });
+      return name;
+    },
+    emit: (node) => r.compute.push(node),
+  };
+  if (site.kind === 'conv') convReplacement(site, result, tools);
+  else matMulReplacement(site, result, tools);
+  return r;
+}
+
+function matMulReplacement(site: MatMulSite, result: Exclude<Compressed, { kind: 'prune' }>, tools: ReplacementTools): void {
   const node = site.node;
-  const base = node.name;
   const t = node.attr?.T;
   const plainOp = node.op === '_FusedMatMul' ? 'MatMul' : node.op;
   const args = (node.input ?? []).filter((r) => !isControlInput(r)).slice(2);
-  const r: Replacement = { consts: [], weights: [], compute: [] };
-  const addMatrix = (suffix: string, m: Matrix): string => {
-    const name = names.take(`${base}/${suffix}`);
-    r.consts.push(constNode(name, [m.rows, m.cols], 'DT_FLOAT'));
-    const w: Weight = { name, shape: [m.rows, m.cols], dtype: 'float32', values: m.data };
-    if (site.weight.quantization) w.quantization = { ...site.weight.quantization };
-    r.weights.push(w);
-    return name;
-  };
-  const addInt32 = (suffix: string, values: Int32Array, shape: number[]): string => {
-    const name = names.take(`${base}/${suffix}`);
-    r.consts.push(constNode(name, shape, 'DT_INT32'));
-    r.weights.push({ name, shape, dtype: 'int32', values });
-    return name;
-  };
+  const addMatrix = (suffix: string, m: Matrix) => tools.addFloat(suffix, m, [m.rows, m.cols]);
   /** The original node (name, op, fused bias and activation) on `a b`, b read as stored. */
   const original = (a: string, b: string, transposeA: boolean, extra: readonly string[]): NodeDef => {
     const [ta, tb] = transposeAttrNames(node.op);
@@ -145,70 +159,25 @@ function replacement(site: MatMulSite, result: Exclude<Compressed, { kind: 'prun
     if (lowRank) {
       const p = addMatrix('lmf/p', result.p);
       const q = addMatrix('lmf/q', result.q);
-      const xp = names.take(`${base}/lmf/xp`);
-      r.compute.push(matMulNode(xp, plainOp, site.x, p, site.transposeA, t, site.control));
-      r.compute.push(original(xp, q, false, []));
+      const xp = tools.take('lmf/xp');
+      tools.emit(matMulNode(xp, plainOp, site.x, p, site.transposeA, t, site.control));
+      tools.emit(original(xp, q, false, []));
     } else {
       const d = addMatrix('hmf/dense', (result as HybridFactors).dense);
-      r.compute.push(original(site.x, d, site.transposeA, site.control));
+      tools.emit(original(site.x, d, site.transposeA, site.control));
     }
-    return r;
+    return;
   }
 
   const f = result as HybridFactors;
   const d = addMatrix('hmf/dense', f.dense);
   const p = addMatrix('hmf/p', f.p);
   const q = addMatrix('hmf/q', f.q);
-  const axis = addInt32('hmf/axis', Int32Array.of(-1), []);
-  const positions = emittedPositions(f);
-  const perm = positions ? addInt32('hmf/order', positions, [positions.length]) : null;
-
-  const xd = names.take(`${base}/hmf/xd`);
-  const xp = names.take(`${base}/hmf/xp`);
-  const xpq = names.take(`${base}/hmf/xpq`);
-  r.compute.push(matMulNode(xd, plainOp, site.x, d, site.transposeA, t, site.control));
-  r.compute.push(matMulNode(xp, plainOp, site.x, p, site.transposeA, t, site.control));
-  r.compute.push(matMulNode(xpq, plainOp, xp, q, false, t));
-
-  const tail: ((name: string, prev: string) => NodeDef)[] = [(name) => concatNode(name, [xd, xpq], axis, t)];
-  const suffixes = ['hmf/concat'];
-  if (perm) {
-    tail.push((name, prev) => gatherNode(name, prev, perm, axis, t));
-    suffixes.push('hmf/gather');
-  }
-  const fused = site.fused;
-  if (fused?.bias) {
-    const bias = fused.bias;
-    tail.push((name, prev) => biasAddNode(name, prev, bias, t));
-    suffixes.push('hmf/bias');
-  }
-  if (fused?.activation) {
-    const activation = fused.activation;
-    tail.push((name, prev) => activationNode(name, activation, prev, t, fused.alpha));
-    suffixes.push('hmf/activation');
-  }
-  let prev = '';
-  for (const [i, make] of tail.entries()) {
-    const name = i === tail.length - 1 ? base : names.take(`${base}/${suffixes[i]}`);
-    const n = make(name, prev);
-    if (i === tail.length - 1 && node.device !== undefined) n.device = node.device;
-    r.compute.push(n);
-    prev = name;
-  }
-  return r;
-}
-
-/**
- * For each original output j, its position in [dense | low-rank]; null when that is already
- * the original order.
- */
-function emittedPositions(f: HybridFactors): Int32Array | null {
-  const emitted = [...f.denseOutputs, ...f.lowRankOutputs];
-  const positions = new Int32Array(emitted.length);
-  let identity = true;
-  for (const [i, j] of emitted.entries()) {
-    positions[j] = i;
-    if (i !== j) identity = false;
-  }
-  return identity ? null : positions;
+  const xd = tools.take('hmf/xd');
+  const xp = tools.take('hmf/xp');
+  const xpq = tools.take('hmf/xpq');
+  tools.emit(matMulNode(xd, plainOp, site.x, d, site.transposeA, t, site.control));
+  tools.emit(matMulNode(xp, plainOp, site.x, p, site.transposeA, t, site.control));
+  tools.emit(matMulNode(xpq, plainOp, xp, q, false, t));
+  joinParts(tools, node, [xd, xpq], f, site.fused);
 }

@@ -1,20 +1,16 @@
 import type { ModelFile, Weight } from '../../io/index.js';
 import { matrix, type Matrix } from '../../linalg/matrix.js';
-import {
-  boolAttr,
-  consumersOf,
-  inputNodeName,
-  isControlInput,
-  numberAttr,
-  parseGraphDef,
-  stringListAttr,
-  type GraphDef,
-  type NodeDef,
-} from './graphdef.js';
-import { ACTIVATION_OPS, transposeAttrNames } from './nodes.js';
+import { constShape, context, parseFused, resolveConst, type Context, type FusedTail } from './context.js';
+import { boolAttr, inputNodeName, isControlInput, type GraphDef, type NodeDef } from './graphdef.js';
+import { transposeAttrNames } from './nodes.js';
 import { TFJS_GRAPH_OPS } from './ops.js';
+import { analyseConv, type ConvSite } from './conv.js';
+import type { ConvGeometry } from '../conv.js';
 
-/** A 2-D Const weight of a MatMul-like node that the methods may compress: y = x K, K n x m. */
+/**
+ * A Const weight the methods may compress: the 2-D weight of a MatMul-like node (y = x K,
+ * K n x m) or the filter of a convolution (its im2col matrix).
+ */
 export interface GraphTarget {
   /** Name of the Const (and of its manifest weight). */
   weight: string;
@@ -28,6 +24,8 @@ export interface GraphTarget {
   cols: number;
   /** Graph rewrites restore the output order themselves. */
   orderAbsorbers: null;
+  /** Convolutions: the filter [kh, kw, cin, cout] as (kh·kw·cin) x cout, applied so (src/model/graph/conv.ts). */
+  conv?: ConvGeometry;
 }
 
 export interface GraphSkipped {
@@ -46,18 +44,9 @@ export interface GraphScan {
 
 export const MATMUL_OPS: ReadonlySet<string> = new Set(['MatMul', 'BatchMatMul', 'BatchMatMulV2', '_FusedMatMul']);
 
-/** What a _FusedMatMul applies after the product, in order: bias, then activation. */
-export interface FusedTail {
-  /** Input reference of the bias (fused_ops[0] = BiasAdd), or null. */
-  bias: string | null;
-  /** Lower-cased activation name (a key of ACTIVATION_OPS), or null. */
-  activation: string | null;
-  /** Prelu's alpha input reference, or LeakyRelu's alpha. */
-  alpha: { tensor?: string; value?: number };
-}
-
 /** How a MatMul-like node uses its Const weight (input 1). */
 export interface MatMulSite {
+  kind: 'matmul';
   node: NodeDef;
   weight: Weight;
   /** The Const node's name (= weight name). */
@@ -75,75 +64,13 @@ export interface MatMulSite {
   control: string[];
 }
 
-type Analysis = { site: MatMulSite } | { skip: GraphSkipped } | null;
+/** Where a target's weight is used: a MatMul-like node or a convolution. */
+export type GraphSite = MatMulSite | ConvSite;
 
-interface Context {
-  graph: GraphDef;
-  byName: Map<string, NodeDef>;
-  weights: Map<string, Weight>;
-  consumers: Map<string, string[]>;
-}
-
-function context(model: ModelFile): Context {
-  const graph = parseGraphDef(model.json.modelTopology, model.path);
-  const consumers = consumersOf(graph);
-  for (const ref of signatureOutputs(model.json.signature)) {
-    const from = inputNodeName(ref);
-    consumers.set(from, [...(consumers.get(from) ?? []), '(signature output)']);
-  }
-  return {
-    graph,
-    byName: new Map(graph.node.map((n) => [n.name, n])),
-    weights: new Map(model.weights.map((w) => [w.name, w])),
-    consumers,
-  };
-}
-
-function signatureOutputs(signature: unknown): string[] {
-  const outputs = (signature as { outputs?: Record<string, { name?: unknown }> } | undefined)?.outputs;
-  if (!outputs || typeof outputs !== 'object') return [];
-  return Object.values(outputs).flatMap((o) => (typeof o?.name === 'string' ? [o.name] : []));
-}
-
-/** Follows Identity nodes from `ref` to a Const; null if the chain ends elsewhere. */
-function resolveConst(ref: string, byName: Map<string, NodeDef>): { node: NodeDef; chain: string[] } | null {
-  const chain: string[] = [];
-  let name = inputNodeName(ref);
-  for (let depth = 0; depth < 16; depth++) {
-    const node = byName.get(name);
-    if (!node) return null;
-    if (node.op === 'Const') return { node, chain: chain.reverse() };
-    const inputs = (node.input ?? []).filter((r) => !isControlInput(r));
-    if (node.op !== 'Identity' || inputs.length !== 1) return null;
-    chain.push(node.name);
-    name = inputNodeName(inputs[0]);
-  }
-  return null;
-}
-
-function constShape(node: NodeDef): number[] {
-  return (node.attr?.value?.tensor?.tensorShape?.dim ?? []).map((d) => Number(d.size ?? 0));
-}
-
-function parseFused(node: NodeDef, args: string[]): FusedTail | string {
-  const ops = stringListAttr(node, 'fused_ops').map((s) => s.toLowerCase());
-  if (ops.length > 2) return `fused ops [${ops.join(', ')}] are not supported`;
-  if (ops.length >= 1 && ops[0] !== 'biasadd') return `fused op "${ops[0]}" is not supported (expected BiasAdd)`;
-  const activation = ops[1] ?? null;
-  if (activation !== null && !ACTIVATION_OPS.has(activation)) return `fused activation "${activation}" is not supported`;
-  const bias = ops.length >= 1 ? args[0] ?? null : null;
-  if (ops.length >= 1 && bias === null) return 'fused BiasAdd without a bias input';
-  const alpha: FusedTail['alpha'] = {};
-  if (activation === 'prelu') {
-    if (args[1] === undefined) return 'fused Prelu without an alpha input';
-    alpha.tensor = args[1];
-  }
-  if (activation === 'leakyrelu') alpha.value = numberAttr(node, 'leakyrelu_alpha', 0.2);
-  return { bias, activation, alpha };
-}
+type Analysis = { site: GraphSite } | { skip: GraphSkipped } | null;
 
 function analyse(node: NodeDef, ctx: Context, minParams: number): Analysis {
-  if (!MATMUL_OPS.has(node.op)) return null;
+  if (!MATMUL_OPS.has(node.op)) return analyseConv(node, ctx, minParams);
   const inputs = (node.input ?? []).filter((r) => !isControlInput(r));
   if (inputs.length < 2) return null;
   const right = resolveConst(inputs[1], ctx.byName);
@@ -180,6 +107,7 @@ function analyse(node: NodeDef, ctx: Context, minParams: number): Analysis {
   if (rows * cols < minParams) return skipOf(right, `${rows * cols} parameters, below --min-params ${minParams}`);
   return {
     site: {
+      kind: 'matmul',
       node,
       weight,
       constName: right.node.name,
@@ -193,7 +121,11 @@ function analyse(node: NodeDef, ctx: Context, minParams: number): Analysis {
   };
 }
 
-function targetOf(site: MatMulSite): GraphTarget {
+function targetOf(site: GraphSite): GraphTarget {
+  if (site.kind === 'conv') {
+    const [kh, kw, cin, cout] = site.weight.shape;
+    return { weight: site.weight.name, layer: site.node.name, layerClass: site.node.op, role: 'kernel', rows: kh * kw * cin, cols: cout, orderAbsorbers: null, conv: site.geometry };
+  }
   const [rows, cols] = site.transposeB ? [site.weight.shape[1], site.weight.shape[0]] : [site.weight.shape[0], site.weight.shape[1]];
   return { weight: site.weight.name, layer: site.node.name, layerClass: site.node.op, role: 'kernel', rows, cols, orderAbsorbers: null };
 }
@@ -238,13 +170,13 @@ export function scanGraph(model: ModelFile, minParams: number): GraphScan {
 }
 
 /** The sites of `targets` in the model, in the same order; throws if one is not a valid target. */
-export function graphSites(model: ModelFile, targets: readonly GraphTarget[]): MatMulSite[] {
+export function graphSites(model: ModelFile, targets: readonly GraphTarget[]): GraphSite[] {
   const ctx = context(model);
   return targets.map((t) => {
     const node = ctx.byName.get(t.layer);
     const a = node ? analyse(node, ctx, 0) : null;
     if (!a || !('site' in a) || a.site.constName !== t.weight) {
-      const why = a && 'skip' in a ? a.skip.reason : 'no MatMul-like node of that name with that Const';
+      const why = a && 'skip' in a ? a.skip.reason : 'no MatMul-like or convolution node of that name with that Const';
       throw new Error(`graph: ${t.layer} / ${t.weight} is not a compressible target: ${why}`);
     }
     return a.site;
@@ -257,9 +189,13 @@ export function graphKernel(model: ModelFile, t: GraphTarget): Matrix {
   return kernelOf(site);
 }
 
-export function kernelOf(site: MatMulSite): Matrix {
-  const [s0, s1] = site.weight.shape;
+export function kernelOf(site: GraphSite): Matrix {
   const values = site.weight.values as Float32Array;
+  if (site.kind === 'conv') {
+    const cols = site.weight.shape[3];
+    return matrix(values.length / cols, cols, values.slice());
+  }
+  const [s0, s1] = site.weight.shape;
   return site.transposeB ? transpose(matrix(s0, s1, values)) : matrix(s0, s1, values.slice());
 }
 
