@@ -1,7 +1,8 @@
 import { initBackend, type BackendName } from './backend.js';
-import { readModel, type Weight } from './io/index.js';
+import { readModel, type ModelFile, type Weight } from './io/index.js';
+import type { Matrix } from './linalg/matrix.js';
 import { energyKept } from './methods/index.js';
-import { scanTargets } from './model/targets.js';
+import { scanTargets, type TargetMatrix } from './model/targets.js';
 import { layerName, parseLayersTopology } from './model/topology.js';
 import { matrixBudget } from './plan/budget.js';
 import { finiteTarget, graphAdapter } from './model/adapter.js';
@@ -21,6 +22,8 @@ export interface InspectedMatrix {
   weight: string;
   layer: string;
   shape: number[];
+  /** Convolutions: the kernel as stored; `shape` is its (kh·kw·cin) x cout matrix. */
+  kernelShape?: number[];
   params: number;
   /** Whether `hmf compress` would compress it. */
   compressed: boolean;
@@ -45,47 +48,22 @@ export async function inspect(modelPath: string, options: InspectOptions = {}): 
   const model = await readModel(modelPath);
   const params = model.weights.reduce((s, w) => s + count(w), 0);
   const className = String((model.json.modelTopology as { class_name?: string } | undefined)?.class_name ?? model.format);
-  if (model.format !== 'layers-model') {
-    const adapter = graphAdapter(model, minParams);
-    return {
-      model: { path: model.path, format: model.format, className },
-      layers: [],
-      matrices: [
-        ...adapter.targets.map((t) => {
-          const k = adapter.matrix(t);
-          return {
-            weight: t.weight,
-            layer: t.layer,
-            shape: [t.rows, t.cols],
-            params: t.rows * t.cols,
-            compressed: true,
-            reason: null,
-            energyKept: INSPECT_FACTORS.map((factor) => {
-              const budget = matrixBudget(t, factor);
-              return { factor, lmf: energyKept(k, budget, 'lmf', seed), hmf: energyKept(k, budget, 'hmf', seed) };
-            }),
-          };
-        }),
-        ...adapter.skipped.map((sk) => ({ weight: sk.weight, layer: sk.layer, shape: sk.shape, params: sk.shape.reduce((a, b) => a * b, 1), compressed: false, reason: sk.reason, energyKept: null })),
-      ],
-      params,
-    };
-  }
-  const graph = parseLayersTopology(model.json.modelTopology, model.path);
-  const scan = scanTargets(graph, model.weights, minParams);
-  const layers = graph.layers.map((l) => {
-    const name = layerName(l);
-    const own = model.weights.filter((w) => w.name === name || w.name.startsWith(`${name}/`) || w.name.includes(`/${name}/`));
-    return { name, className: l.class_name, params: own.reduce((s, w) => s + count(w), 0) };
-  });
+  const graphModel = model.format === 'graph-model';
+  const adapter = graphModel ? graphAdapter(model, minParams) : null;
+  const scan = adapter ?? scanTargets(parseLayersTopology(model.json.modelTopology, model.path), model.weights, minParams);
+  const layers = graphModel ? [] : layerRows(model);
   const byName = new Map(model.weights.map((w) => [w.name, w]));
+  // K as y = x K uses it (a graph Const may be stored transposed).
+  const matrixOf = (t: TargetMatrix): Matrix =>
+    adapter ? adapter.matrix(t) : finiteTarget({ rows: t.rows, cols: t.cols, data: byName.get(t.weight)!.values as Float32Array }, t, model.path);
   const matrices: InspectedMatrix[] = [
     ...scan.targets.map((t) => {
-      const k = finiteTarget({ rows: t.rows, cols: t.cols, data: byName.get(t.weight)!.values as Float32Array }, t, model.path);
+      const k = matrixOf(t);
       return {
         weight: t.weight,
         layer: t.layer,
         shape: [t.rows, t.cols],
+        ...(t.conv ? { kernelShape: byName.get(t.weight)!.shape } : {}),
         params: t.rows * t.cols,
         compressed: true,
         reason: null,
@@ -106,6 +84,15 @@ export async function inspect(modelPath: string, options: InspectOptions = {}): 
     })),
   ];
   return { model: { path: model.path, format: model.format, className }, layers, matrices, params };
+}
+
+function layerRows(model: ModelFile): InspectReport['layers'] {
+  const graph = parseLayersTopology(model.json.modelTopology, model.path);
+  return graph.layers.map((l) => {
+    const name = layerName(l);
+    const own = model.weights.filter((w) => w.name === name || w.name.startsWith(`${name}/`) || w.name.includes(`/${name}/`));
+    return { name, className: l.class_name, params: own.reduce((s, w) => s + count(w), 0) };
+  });
 }
 
 function count(w: Weight): number {

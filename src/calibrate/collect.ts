@@ -1,13 +1,14 @@
 import { tf } from '../tf.js';
 import type { TargetMatrix } from '../model/targets.js';
 import { diagonalGram, fullGram, type Gram } from './gram.js';
+import { addPatchGram } from './patches.js';
 
 const RECURRENT = new Set(['LSTM', 'GRU', 'SimpleRNN']);
 
 /** What to record for one target, and from which symbolic tensor of the model. */
 interface Probe {
   target: TargetMatrix;
-  kind: 'dense' | 'embedding' | 'sequence' | 'recurrent';
+  kind: 'dense' | 'embedding' | 'sequence' | 'recurrent' | 'conv';
   input: tf.SymbolicTensor;
   /** Token ids whose zeros mask the sequence (an Embedding with mask_zero feeds the layer). */
   maskIds: tf.SymbolicTensor | null;
@@ -37,7 +38,8 @@ class Accumulator {
  * input each) and returns, per target weight name, the Gram XᵀX of the matrix's
  * input activations X (rows = examples·steps), accumulated in float64 batch by
  * batch (X itself is never kept): a Dense kernel's input; an Embedding's token
- * counts (diagonal); a recurrent layer's input sequence for its kernel and its
+ * counts (diagonal); a convolution's im2col patches, one row per output position,
+ * built a band at a time (src/calibrate/patches.ts); a recurrent layer's input sequence for its kernel and its
  * hidden states h_{t-1} (h_0 = 0 adds nothing) for its recurrent kernel. Steps an
  * Embedding's mask_zero masks out are left out. Targets of layers this cannot see
  * (shared or nested layers) are missing from the map.
@@ -95,6 +97,10 @@ function record(p: Probe, acc: Accumulator, x: tf.Tensor, mask: tf.Tensor | null
     }
     return;
   }
+  if (p.kind === 'conv') {
+    acc.rows += addPatchGram(acc.data, x, p.target.conv!);
+    return;
+  }
   let rows: tf.Tensor;
   let weights: tf.Tensor | null = null;
   if (p.kind === 'recurrent') {
@@ -150,6 +156,7 @@ function probeOf(model: tf.LayersModel, t: TargetMatrix): Probe | null {
     const skipZero = Boolean((layer.getConfig() as { maskZero?: boolean }).maskZero);
     return { target: t, kind: 'embedding', input, maskIds: null, cell: null, skipZero };
   }
+  if (t.conv) return { target: t, kind: 'conv', input, maskIds: null, cell: null };
   const sequenceLayer = RECURRENT.has(className) || className === 'Bidirectional';
   if (!sequenceLayer) return { target: t, kind: 'dense', input, maskIds: null, cell: null };
   const maskIds = maskSource(layer);

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { inspect } from '../inspect.js';
-import { formatCount, formatPercent, table } from '../report/format.js';
+import { formatCount, formatPercent, shapeText, table } from '../report/format.js';
 import { styleFor } from './output.js';
 import { parseInteger } from './parse.js';
 
@@ -30,7 +30,7 @@ export function inspectCommand(): Command {
         const e = m.energyKept;
         return [
           m.weight,
-          m.shape.join('x'),
+          shapeText(m),
           formatCount(m.params),
           m.compressed ? 'yes' : style.dim(`no: ${m.reason}`),
           ...(e ? e.flatMap((x) => [energy(x.lmf), energy(x.hmf)]) : ['', '', '', '', '', '']),

@@ -146,7 +146,8 @@ function matrixRow(
   const before = n * m;
   // An Embedding lookup costs no multiply-accumulates; its factorized form costs r per output.
   const lookup = t.role === 'embeddings';
-  const base = { layer: t.layer, role: t.role, weight: t.weight, shape: [n, m] as [number, number], paramsBefore: before, macsBefore: lookup ? 0 : before, seconds };
+  const kernel = t.conv ? { kernelShape: [...t.conv.kernel, t.conv.inChannels, m] } : {};
+  const base = { layer: t.layer, role: t.role, weight: t.weight, shape: [n, m] as [number, number], ...kernel, paramsBefore: before, macsBefore: lookup ? 0 : before, seconds };
   const none = { rank: null, denseOutputs: null, selection: null, sparsity: null };
   if (result === null) {
     return { ...base, ...none, method: 'dense', paramsAfter: before, macsAfter: base.macsBefore, relativeError: 0, note };

@@ -19,6 +19,11 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(2)} MiB`;
 }
 
+/** A matrix row's shape as the report shows it: a convolution's kernel (3x3x32x64), else n x m. */
+export function shapeText(m: { shape: readonly number[]; kernelShape?: readonly number[] }): string {
+  return (m.kernelShape ?? m.shape).join('x');
+}
+
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }

@@ -1,5 +1,5 @@
 import type { Report } from './schema.js';
-import { formatCount, formatFactor } from './format.js';
+import { formatBytes, formatCount, formatFactor } from './format.js';
 
 /**
  * What the run reached, in words, for the top of the report: the factor on the targeted
@@ -15,7 +15,8 @@ export function headlineLines(report: Report): string[] {
   const other = Math.max(0, t.model.paramsBefore - rowsParams - skippedParams);
   const lines = [
     `reached ${formatFactor(t.targeted.factor)} on the ${compressed.length} targeted matri${compressed.length === 1 ? 'x' : 'ces'}, ` +
-      `${formatFactor(t.model.factor)} on the whole model (parameters), ${formatFactor(t.bytes.factorRaw)} in raw bytes`,
+      `${formatFactor(t.model.factor)} on the whole model (parameters), ${formatFactor(t.bytes.factorRaw)} in raw bytes ` +
+      `(${formatBytes(t.bytes.before.raw)} -> ${formatBytes(t.bytes.after.raw)} on disk)`,
   ];
   const dense: string[] = [];
   if (leftDense.length) {

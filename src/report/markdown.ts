@@ -1,7 +1,7 @@
 import type { Report } from './schema.js';
 import { evalLines, finetuneLines, RUNTIME_SNIPPET, storageText } from './terminal.js';
 import { browserLatencyRows } from './browser.js';
-import { formatBytes, formatCount, formatFactor, formatMs, formatPercent, matrixLayer, NOISE_NOTE, PROBE_CAVEAT, threadsText, withinNoise } from './format.js';
+import { formatBytes, formatCount, formatFactor, formatMs, formatPercent, matrixLayer, NOISE_NOTE, PROBE_CAVEAT, shapeText, threadsText, withinNoise } from './format.js';
 import { headlineLines } from './headline.js';
 
 /** The compress report as Markdown (`--report file.md`). */
@@ -24,7 +24,7 @@ export function renderMarkdown(report: Report): string {
   lines.push('|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const m of report.matrices) {
     lines.push(
-      `| ${matrixLayer(m)} | ${m.role} | ${m.shape.join('x')} | ${m.method}${m.selection ? `/${m.selection}` : ''} | ${m.rank ?? ''} | ${m.denseOutputs ?? ''} | ` +
+      `| ${matrixLayer(m)} | ${m.role} | ${shapeText(m)} | ${m.method}${m.selection ? `/${m.selection}` : ''} | ${m.rank ?? ''} | ${m.denseOutputs ?? ''} | ` +
         `${m.sparsity === null ? '' : formatPercent(m.sparsity)} | ${formatCount(m.paramsBefore)} | ${formatCount(m.paramsAfter)} | ` +
         `${formatCount(m.macsBefore)} | ${m.method === 'prune' ? 'run dense' : formatCount(m.macsAfter)} | ${m.relativeError.toFixed(4)} | ${m.seconds.toFixed(2)} |`,
     );

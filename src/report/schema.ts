@@ -16,6 +16,8 @@ export interface MatrixReport {
   weight: string;
   /** [n inputs, m outputs]. */
   shape: [number, number];
+  /** Convolutions: the kernel as stored ([kh, kw, cin, cout], [k, cin, cout]); `shape` is its (kh·kw·cin) x cout matrix. */
+  kernelShape?: number[];
   /** The method applied, or `dense` when the matrix was left as it was. */
   method: MethodName | 'dense';
   /** LMF/HMF rank r. */
@@ -28,7 +30,7 @@ export interface MatrixReport {
   sparsity: number | null;
   paramsBefore: number;
   paramsAfter: number;
-  /** Multiply-accumulates per input row (per token for Embedding: a lookup is 0). */
+  /** Multiply-accumulates per input row (per token for Embedding: a lookup is 0; per output position for a convolution). */
   macsBefore: number;
   macsAfter: number;
   /** ||K - K'||_F / ||K||_F. */

@@ -6,6 +6,7 @@ import {
   formatFactor,
   formatMs,
   formatPercent,
+  shapeText,
   macsCell,
   matrixLayer,
   NOISE_NOTE,
@@ -40,7 +41,7 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
     const rows = report.matrices.map((m) => [
       matrixLayer(m),
       m.role,
-      m.shape.join('x'),
+      shapeText(m),
       m.method === 'dense' ? style.warn('dense') : m.method + (m.selection ? `/${m.selection}` : ''),
       m.rank === null ? '' : String(m.rank),
       m.denseOutputs === null ? '' : String(m.denseOutputs),

