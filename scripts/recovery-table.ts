@@ -22,7 +22,7 @@ const FINETUNE_EXAMPLES = 2048;
 const FACTOR = 4;
 const EPOCHS = 2;
 const SEED = 20240601;
-const FIXTURES = ['sentiment-mlp', 'sentiment-embed', 'intent-mlp', 'char-lstm', 'sentiment-gru'];
+const FIXTURES = ['sentiment-mlp', 'sentiment-embed', 'intent-mlp', 'char-lstm', 'sentiment-gru', 'sentiment-cnn'];
 
 interface Examples {
   inputs: number[][];
@@ -44,7 +44,7 @@ function bagOfWords(tokens: string[], index: Map<string, number>): number[] {
 
 /** Up to `count` examples of the fixture's training split, encoded as its script encodes them. */
 export function trainingExamples(fixture: string, count: number): Examples {
-  if (fixture === 'sentiment-mlp' || fixture === 'sentiment-embed' || fixture === 'sentiment-gru') {
+  if (fixture === 'sentiment-mlp' || fixture === 'sentiment-embed' || fixture === 'sentiment-gru' || fixture === 'sentiment-cnn') {
     const train = seededShuffle(sentimentSplit().train, SEED).slice(0, count);
     const vocab = vocabOf(fixture);
     if (fixture === 'sentiment-mlp') {
