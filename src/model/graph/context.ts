@@ -37,7 +37,8 @@ export function context(model: ModelFile): Context {
   };
 }
 
-function signatureOutputs(signature: unknown): string[] {
+/** The tensor references a graph model's signature names as its outputs. */
+export function signatureOutputs(signature: unknown): string[] {
   const outputs = (signature as { outputs?: Record<string, { name?: unknown }> } | undefined)?.outputs;
   if (!outputs || typeof outputs !== 'object') return [];
   return Object.values(outputs).flatMap((o) => (typeof o?.name === 'string' ? [o.name] : []));

@@ -1,7 +1,8 @@
 import type { ModelFile, Weight } from '../../io/index.js';
 import type { Matrix } from '../../linalg/matrix.js';
 import type { Compressed, HybridFactors } from '../../methods/types.js';
-import { isControlInput, parseGraphDef, type NodeDef } from './graphdef.js';
+import { signatureOutputs } from './context.js';
+import { inputNodeName, isControlInput, parseGraphDef, type NodeDef } from './graphdef.js';
 import { convReplacement } from './conv.js';
 import { joinParts, type ReplacementTools } from './join.js';
 import { constNode, matMulNode, transposeAttrNames } from './nodes.js';
@@ -69,16 +70,19 @@ export function rewriteGraph(model: ModelFile, rewrites: readonly GraphRewrite[]
     for (const n of site.chain) dropped.add(n);
   }
 
-  const nodes: NodeDef[] = [];
+  const assembled: NodeDef[] = [];
   for (const node of graph.node) {
     const r = byConst.get(node.name);
     const compute = byNode.get(node.name);
-    if (r) nodes.push(...r.consts);
-    else if (compute) nodes.push(...compute);
-    else if (!dropped.has(node.name)) nodes.push(node);
+    if (r) assembled.push(...r.consts);
+    else if (compute) assembled.push(...compute);
+    else if (!dropped.has(node.name)) assembled.push(node);
   }
+  const unread = unreadOperands(graph.node, assembled, [...byNode.keys()], signatureOutputs(model.json.signature));
+  const nodes = assembled.filter((n) => !unread.has(n.name));
   const weights: Weight[] = [];
   for (const w of model.weights) {
+    if (unread.has(w.name)) continue;
     const r = byConst.get(w.name);
     const values = pruned.get(w.name);
     if (r) weights.push(...r.weights);
@@ -87,6 +91,35 @@ export function rewriteGraph(model: ModelFile, rewrites: readonly GraphRewrite[]
   }
   const topology = model.json.modelTopology as Record<string, unknown>;
   return { ...model, json: { ...model.json, modelTopology: { ...topology, node: nodes } }, weights };
+}
+
+/**
+ * Consts (and Identity nodes on them) that only the replaced nodes read and that nothing
+ * reads any more — a fused bias split into one Const per branch: removed too, or TF.js would
+ * take a dangling Const of a model without a signature for an output.
+ */
+function unreadOperands(original: readonly NodeDef[], nodes: readonly NodeDef[], replaced: readonly string[], outputs: readonly string[]): Set<string> {
+  const byName = new Map(original.map((n) => [n.name, n]));
+  const candidates = new Set<string>();
+  const visit = (ref: string) => {
+    const node = byName.get(inputNodeName(ref));
+    if (!node || (node.op !== 'Const' && node.op !== 'Identity') || candidates.has(node.name)) return;
+    candidates.add(node.name);
+    if (node.op === 'Identity') for (const r of node.input ?? []) visit(r);
+  };
+  for (const name of replaced) for (const ref of byName.get(name)?.input ?? []) visit(ref);
+  const unread = new Set<string>();
+  for (let changed = true; changed; ) {
+    changed = false;
+    const read = new Set([...outputs, ...nodes.filter((n) => !unread.has(n.name)).flatMap((n) => n.input ?? [])].map(inputNodeName));
+    for (const name of candidates) {
+      if (!unread.has(name) && !read.has(name) && nodes.some((n) => n.name === name)) {
+        unread.add(name);
+        changed = true;
+      }
+    }
+  }
+  return unread;
 }
 
 function checkShape(result: Compressed, t: GraphTarget): void {

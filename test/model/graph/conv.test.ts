@@ -15,6 +15,8 @@ import type { Compressed } from '../../../src/methods/types.js';
 import { encodeString, type AttrValue, type NodeDef } from '../../../src/model/graph/graphdef.js';
 import { graphKernel, rewriteGraph, scanGraph } from '../../../src/model/graph/index.js';
 import { constNode, encodeFusedOps } from '../../../src/model/graph/nodes.js';
+import { graphTargetInputShapes, oneNodeGraph } from '../../../src/model/graph/bench.js';
+import { toArtifacts } from '../../../src/io/index.js';
 import { exactHmf, exactLmf, maxAbs, maxAbsDiff, nodesOf, pruneHalf, runGraph } from './support.js';
 
 interface ConvOptions {
@@ -152,6 +154,7 @@ describe('graph convolutions', () => {
     assert.deepEqual(ops(lmf), ['Placeholder', 'Conv2D', '_FusedConv2D', 'Identity']);
     const hmf = await checkExact(o, scattered);
     assert.deepEqual(ops(hmf), ['Placeholder', 'Conv2D', '_FusedConv2D', '_FusedConv2D', 'ConcatV2', 'GatherV2', 'Identity']);
+    assert.ok(!hmf.some((n) => n.name === 'conv/bias'), 'the split bias Const is gone (no dangling output)');
   });
 
   it('_FusedConv2D with BiasAdd alone, with Relu6, LeakyRelu, and Prelu (joined first, then bias and Prelu)', async () => {
@@ -170,5 +173,26 @@ describe('graph convolutions', () => {
     const scan = scanGraph(model, 0);
     assert.deepEqual(scan.targets, []);
     assert.deepEqual(scan.skipped.map((s) => `${s.weight} [${s.shape.join('x')}]: ${s.reason}`), ['conv/filter [3x3x4x7]: data format NCHW is not rewritten (only NHWC)']);
+  });
+
+  it('a latency micro-benchmark of one convolution: its input shape in the model, the node alone in each structure', async () => {
+    const { model, kernel } = convGraph({ op: '_FusedConv2D', strides: [2, 1] });
+    const target = scanGraph(model, 0).targets[0];
+    const loaded = await tf.loadGraphModel(tf.io.fromMemory(toArtifacts(model)));
+    const shapes = await graphTargetInputShapes(model, loaded, [target]);
+    loaded.dispose();
+    assert.deepEqual(shapes.get('conv/filter'), [...SIZE, 4]);
+    const dense = oneNodeGraph(model, target, [...SIZE, 4], null);
+    assert.deepEqual(ops(nodesOf(dense)), ['Placeholder', '_FusedConv2D', 'Identity']);
+    const x = tf.randomNormal([3, ...SIZE, 4], 0, 1, 'float32', 12);
+    const reference = await runGraph(model, { x });
+    for (const m of [dense, oneNodeGraph(model, target, [...SIZE, 4], scattered(kernel))]) {
+      const g = await tf.loadGraphModel(tf.io.fromMemory(toArtifacts(m)));
+      const y = g.execute(x) as tf.Tensor;
+      assert.ok(maxAbsDiff(reference, y.dataSync()) <= 1e-5 * Math.max(1, maxAbs(reference)));
+      tf.dispose(y);
+      g.dispose();
+    }
+    x.dispose();
   });
 });
