@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Report } from '../../src/report/schema.js';
-import { formatFactor, NOISE_NOTE, PROBE_CAVEAT, withinNoise } from '../../src/report/format.js';
+import { formatBytes, formatFactor, NOISE_NOTE, PROBE_CAVEAT, withinNoise } from '../../src/report/format.js';
 import { renderTerminal } from '../../src/report/terminal.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { repoRoot, tempDir } from '../helpers.js';
@@ -29,7 +29,8 @@ test('prune on a Bidirectional GRU: the headline gives both factors reached; row
   const lines = r.stdout.split('\n');
   assert.equal(
     lines[2],
-    `reached ${formatFactor(report.totals.targeted.factor)} on the 5 targeted matrices, ${formatFactor(report.totals.model.factor)} on the whole model (parameters), ${formatFactor(report.totals.bytes.factorRaw)} in raw bytes`,
+    `reached ${formatFactor(report.totals.targeted.factor)} on the 5 targeted matrices, ${formatFactor(report.totals.model.factor)} on the whole model (parameters), ${formatFactor(report.totals.bytes.factorRaw)} in raw bytes ` +
+      `(${formatBytes(report.totals.bytes.before.raw)} -> ${formatBytes(report.totals.bytes.after.raw)} on disk)`,
   );
   assert.match(lines[3], /^stayed dense: 1 matrix not targeted \(256 params, listed below\); \d[\d,]* params of biases, normalisation and other weights$/);
   const rows = lines.filter((l) => l.startsWith('bigru'));
