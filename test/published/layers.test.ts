@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../../src/tf.js';
 import { initBackend } from '../../src/backend.js';
@@ -38,6 +38,10 @@ for (const method of ['hmf', 'lmf', 'prune']) {
     assert.ok(method === 'prune' ? ratio < 1 : ratio <= 0.7, `whole-model ${size} bytes ${ratio.toFixed(3)}x of the original`);
     assert.ok(Number.isFinite(report.fidelity.outputs[0].relativeError));
     assert.equal(report.latency?.batches[0]?.batch, 1, 'batch-1 latency at 224x224 in the report');
+    // The factors keep the kernels' uint8 encoding (what --quantize keep means).
+    const manifest = (JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as tf.io.ModelJSON).weightsManifest.flatMap((g) => g.weights);
+    assert.ok(manifest.some((w) => /_lmf_p|_hmf_p/.test(w.name)) || method === 'prune');
+    assert.ok(manifest.every((w) => w.quantization?.dtype === 'uint8'), 'every weight stored uint8');
     const model = await loadStock(join(out, 'model.json'));
     const y = model.predict(tf.zeros([1, 224, 224, 3])) as tf.Tensor;
     assert.deepEqual(y.shape, [1, 5]);
