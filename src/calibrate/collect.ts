@@ -156,6 +156,8 @@ function probeOf(model: tf.LayersModel, t: TargetMatrix): Probe | null {
     const skipZero = Boolean((layer.getConfig() as { maskZero?: boolean }).maskZero);
     return { target: t, kind: 'embedding', input, maskIds: null, cell: null, skipZero };
   }
+  // A separable convolution's pointwise kernel reads the depthwise part's output, inside the layer.
+  if (t.conv && className === 'SeparableConv2D') return null;
   if (t.conv) return { target: t, kind: 'conv', input, maskIds: null, cell: null };
   const sequenceLayer = RECURRENT.has(className) || className === 'Bidirectional';
   if (!sequenceLayer) return { target: t, kind: 'dense', input, maskIds: null, cell: null };

@@ -44,7 +44,7 @@ export async function readCalibration(path: string, model: ModelFile, adapter: M
       }
     }
     const missing = adapter.targets.filter((t) => !grams!.has(t.weight)).map((t) => t.weight);
-    if (missing.length) note = `no activations for ${missing.join(', ')} (shared or nested layer): factorized without calibration`;
+    if (missing.length) note = `no activations for ${missing.join(', ')} (shared or nested layer, or the pointwise part of a separable convolution): factorized without calibration`;
   } else {
     note = 'graph model: activations are not collected; the data serves the fidelity measurement only';
   }

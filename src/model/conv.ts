@@ -31,22 +31,28 @@ export interface ConvGeometry {
 /** Stock layers whose kernel is a target (also inside TimeDistributed). */
 const CONV_CLASSES = new Set(['Conv1D', 'Conv2D']);
 
+/** Why a SeparableConv2D's depthwise kernel stays as it is while its pointwise kernel is a target. */
+export const SEPARABLE_DEPTHWISE_REASON = "a separable convolution's depthwise part: one kh x kw filter per channel, no matrix to factorize (its pointwise part is compressed)";
+
 /**
  * Convolution-like layers that pass through, with the reason the report gives. Kept in
  * one place so the reasons stay consistent between `compress` and `inspect`.
  */
 const PASS_THROUGH: Readonly<Record<string, string>> = {
   DepthwiseConv2D: 'depthwise convolution: one kh x kw filter per channel, no matrix to factorize',
-  SeparableConv1D: 'separable convolution: its depthwise part has no matrix to factorize, and its pointwise part is not rewritten',
-  SeparableConv2D: 'separable convolution: its depthwise part has no matrix to factorize, and its pointwise part is not rewritten',
+  SeparableConv1D: 'separable 1-D convolution is not rewritten',
   Conv2DTranspose: 'transposed convolution is not rewritten',
   Conv3D: '3-D convolution is not rewritten',
   Conv3DTranspose: 'transposed 3-D convolution is not rewritten',
 };
 
-/** A layers-model convolution as scanned: a target, or weights that pass through with the reason. */
+/**
+ * A layers-model convolution as scanned: a target, or weights that pass through with the
+ * reason. A SeparableConv2D's target is its pointwise kernel, a 1x1 convolution of the
+ * depthwise part's cin·multiplier channels; `depthwise` is what passes through beside it.
+ */
 export type LayersConvScan =
-  | { kind: 'target'; kernel: Weight; geometry: ConvGeometry; outChannels: number; timeDistributed: boolean }
+  | { kind: 'target'; kernel: Weight; geometry: ConvGeometry; outChannels: number; timeDistributed: boolean; depthwise?: Weight }
   | { kind: 'skip'; weights: Weight[]; reason: string };
 
 /** The convolution inside `layer` (itself or wrapped in TimeDistributed), or null if it holds none. */
@@ -57,10 +63,10 @@ function innerConv(layer: LayerJson): { className: string; config: Record<string
   return { className: inner.class_name, config: inner.config, timeDistributed: true };
 }
 
-/** True for the layers `scanConvLayer` decides on: Conv1D/Conv2D and the convolutions that pass through. */
+/** True for the layers `scanConvLayer` decides on: Conv1D, Conv2D, SeparableConv2D and the convolutions that pass through. */
 export function isConvLayer(layer: LayerJson): boolean {
   const inner = innerConv(layer);
-  return inner !== null && (CONV_CLASSES.has(inner.className) || inner.className in PASS_THROUGH);
+  return inner !== null && (CONV_CLASSES.has(inner.className) || inner.className === 'SeparableConv2D' || inner.className in PASS_THROUGH);
 }
 
 /**
@@ -71,6 +77,7 @@ export function scanConvLayer(layer: LayerJson, kernelOf: (role: string) => Weig
   const inner = innerConv(layer);
   if (!inner) return null;
   const cfg = inner.config;
+  if (inner.className === 'SeparableConv2D') return scanSeparable(cfg, inner.timeDistributed, kernelOf);
   const reason = PASS_THROUGH[inner.className];
   if (reason !== undefined) {
     const weights = ['depthwise_kernel', 'pointwise_kernel', 'kernel'].map(kernelOf).filter((w): w is Weight => w !== undefined);
@@ -109,6 +116,91 @@ export function scanConvLayer(layer: LayerJson, kernelOf: (role: string) => Weig
     outChannels: kernel.shape[spatial + 1],
     timeDistributed: inner.timeDistributed,
   };
+}
+
+/** A SeparableConv2D: its pointwise kernel (1, 1, cin·multiplier, cout) is the target. */
+function scanSeparable(cfg: Record<string, unknown>, timeDistributed: boolean, kernelOf: (role: string) => Weight | undefined): LayersConvScan | null {
+  const depthwise = kernelOf('depthwise_kernel');
+  const pointwise = kernelOf('pointwise_kernel');
+  if (!depthwise || !pointwise) return null;
+  const skip = (why: string): LayersConvScan => ({ kind: 'skip', weights: [depthwise, pointwise], reason: why });
+  if (timeDistributed) return skip('a separable convolution inside TimeDistributed is not rewritten');
+  if ((cfg.data_format ?? 'channels_last') !== 'channels_last') return skip(`data format ${String(cfg.data_format)} is not rewritten (only channels_last)`);
+  if (pointwise.shape.length !== 4 || pointwise.shape[0] !== 1 || pointwise.shape[1] !== 1) return skip(`expected a 1x1 pointwise kernel, found shape [${pointwise.shape.join(', ')}]`);
+  const padding = cfg.padding ?? 'valid';
+  if (padding !== 'same' && padding !== 'valid') return skip(`padding "${String(padding)}" is not rewritten (only same and valid)`);
+  return {
+    kind: 'target',
+    kernel: pointwise,
+    geometry: { kernel: [1, 1], inChannels: pointwise.shape[2], strides: [1, 1], padding: 'valid', dilation: [1, 1], dataFormat: 'channels_last', inputSize: null },
+    outChannels: pointwise.shape[3],
+    timeDistributed: false,
+    depthwise,
+  };
+}
+
+/**
+ * A SeparableConv2D as the two stock layers it computes: a DepthwiseConv2D (`<name>_depthwise`,
+ * its kernel size, strides, padding, dilation and multiplier, no bias) and a 1x1 Conv2D with
+ * the pointwise kernel, bias and activation, which keeps the layer's name, so that the
+ * pointwise part is rewritten as any 1x1 convolution. `renamed` maps the depthwise kernel's
+ * weight name to its new one.
+ */
+export function splitSeparable(layer: LayerJson, depthwiseWeight: Weight): { layers: LayerJson[]; renamed: [string, string] } {
+  const name = layerName(layer);
+  const cfg = layer.config;
+  const depthwiseName = `${name}_depthwise`;
+  const { batch_input_shape: _b, input_shape: _s, dtype: _d, ...base } = cfg;
+  const shared = { trainable: cfg.trainable ?? true, data_format: 'channels_last' };
+  const depthwise: LayerJson = {
+    class_name: 'DepthwiseConv2D',
+    config: {
+      ...shared,
+      ...(cfg.batch_input_shape !== undefined ? { batch_input_shape: cfg.batch_input_shape } : {}),
+      ...(cfg.dtype !== undefined ? { dtype: cfg.dtype } : {}),
+      name: depthwiseName,
+      kernel_size: cfg.kernel_size,
+      strides: cfg.strides,
+      padding: cfg.padding,
+      dilation_rate: cfg.dilation_rate,
+      // From the kernel: TF.js's own SeparableConv2D config leaves depth_multiplier out.
+      depth_multiplier: depthwiseWeight.shape[3],
+      activation: 'linear',
+      use_bias: false,
+      depthwise_initializer: cfg.depthwise_initializer ?? { class_name: 'Zeros', config: {} },
+      depthwise_regularizer: null,
+      depthwise_constraint: null,
+      activity_regularizer: null,
+    },
+  };
+  const pointwise: LayerJson = {
+    class_name: 'Conv2D',
+    config: {
+      ...shared,
+      name,
+      filters: base.filters,
+      kernel_size: [1, 1],
+      strides: [1, 1],
+      padding: 'valid',
+      dilation_rate: [1, 1],
+      activation: base.activation ?? 'linear',
+      use_bias: base.use_bias ?? true,
+      kernel_initializer: base.pointwise_initializer ?? { class_name: 'Zeros', config: {} },
+      bias_initializer: base.bias_initializer ?? { class_name: 'Zeros', config: {} },
+      kernel_regularizer: null,
+      bias_regularizer: null,
+      activity_regularizer: null,
+      kernel_constraint: null,
+      bias_constraint: null,
+    },
+  };
+  if (layer.inbound_nodes !== undefined) {
+    depthwise.name = depthwiseName;
+    depthwise.inbound_nodes = layer.inbound_nodes;
+    pointwise.name = name;
+    pointwise.inbound_nodes = [[[depthwiseName, 0, 0, {}]]];
+  }
+  return { layers: [depthwise, pointwise], renamed: [depthwiseWeight.name, `${depthwiseName}/depthwise_kernel`] };
 }
 
 /** A Keras size argument (an integer or a list) as `n` positive integers; null if it is not one. */

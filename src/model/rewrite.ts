@@ -1,7 +1,7 @@
 import type { Weight } from '../io/index.js';
 import type { Compressed, HybridFactors, LowRankFactors } from '../methods/types.js';
 import { isRecurrentTarget, rewriteRecurrent, unwrapTimeDistributed } from './recurrent.js';
-import { convParts } from './conv.js';
+import { convParts, splitSeparable } from './conv.js';
 import { denseConfig, denseParts, inputShapeOf, vectorOf, weightOf, type PartBuilder } from './layerJson.js';
 import { findLayerWeight, type SkippedMatrix, type TargetMatrix } from './targets.js';
 import { layerName, toFunctional, type InboundRef, type LayerJson, type LayersGraph } from './topology.js';
@@ -56,6 +56,17 @@ export function rewriteLayers(
   const unwrapped = unwrapTimeDistributed(graph, rewrites);
   let g: LayersGraph = needsBranches ? toFunctional(unwrapped) : { ...unwrapped, layers: [...unwrapped.layers] };
 
+  // A SeparableConv2D whose pointwise kernel is factorized: a DepthwiseConv2D, then a 1x1 Conv2D rewritten below.
+  const renamed = new Map<string, string>();
+  for (const rw of structural.filter((r) => r.target.layerClass === 'SeparableConv2D')) {
+    const index = g.layers.findIndex((l) => layerName(l) === rw.target.layer);
+    const depthwise = findLayerWeight(weights, rw.target.layer, 'depthwise_kernel');
+    if (index < 0 || !depthwise) throw new Error(`rewrite: separable layer ${rw.target.layer} not in the model`);
+    const split = splitSeparable(g.layers[index], depthwise);
+    g = { ...g, layers: [...g.layers.slice(0, index), ...split.layers, ...g.layers.slice(index + 1)] };
+    renamed.set(...split.renamed);
+  }
+
   const newWeights = new Map<string, Weight[]>();
   const dropped = new Set<string>();
   for (const rw of structural) {
@@ -95,7 +106,8 @@ export function rewriteLayers(
     }
     if (dropped.has(w.name)) continue;
     const changed = values.get(w.name);
-    out.push(changed ? { ...w, values: changed } : w);
+    const name = renamed.get(w.name) ?? w.name;
+    out.push(changed || name !== w.name ? { ...w, name, values: changed ?? w.values } : w);
   }
   return { graph: g, weights: out, runtimeRequired, leftDense };
 }

@@ -1,5 +1,5 @@
 import type { Weight } from '../io/index.js';
-import { convRows, isConvLayer, scanConvLayer, type ConvGeometry } from './conv.js';
+import { convRows, isConvLayer, scanConvLayer, SEPARABLE_DEPTHWISE_REASON, type ConvGeometry } from './conv.js';
 import { isSequenceLayer, recurrentTargets } from './recurrent.js';
 import { consumersOf, layerName, outputLayerNames, type LayerJson, type LayersGraph } from './topology.js';
 
@@ -111,8 +111,10 @@ export function scanTargets(graph: LayersGraph, weights: readonly Weight[], minP
     }
     if (isConvLayer(layer)) {
       const found = convTarget(layer, weights, minParams, byName, consumers, outputs);
-      if (found && 'target' in found) targets.push(found.target);
-      else if (found) skipped.push(...found.skipped);
+      if (found) {
+        targets.push(...found.targets);
+        skipped.push(...found.skipped);
+      }
       continue;
     }
     const role: TargetRole | null = layer.class_name === 'Dense' ? 'kernel' : layer.class_name === 'Embedding' ? 'embeddings' : null;
@@ -165,23 +167,26 @@ function convTarget(
   byName: Map<string, LayerJson>,
   consumers: Map<string, string[]>,
   outputs: Set<string>,
-): { target: TargetMatrix } | { skipped: SkippedMatrix[] } | null {
+): { targets: TargetMatrix[]; skipped: SkippedMatrix[] } | null {
   const name = layerName(layer);
   const scan = scanConvLayer(layer, (role) => findLayerWeight(weights, name, role));
   if (scan === null) return null;
-  const skip = (ws: readonly Weight[], reason: string) => ({ skipped: ws.map((w) => ({ weight: w.name, layer: name, shape: w.shape, reason })) });
+  const skip = (ws: readonly Weight[], reason: string) => ({ targets: [], skipped: ws.map((w) => ({ weight: w.name, layer: name, shape: w.shape, reason })) });
   if (scan.kind === 'skip') return skip(scan.weights, scan.reason);
+  const beside = scan.depthwise ? skip([scan.depthwise], SEPARABLE_DEPTHWISE_REASON).skipped : [];
   const { kernel, geometry } = scan;
-  if (kernel.dtype !== 'float32') return skip([kernel], `${kernel.dtype} weights are not compressed`);
+  const alone = (reason: string) => ({ targets: [], skipped: [...beside, ...skip([kernel], reason).skipped] });
+  if (kernel.dtype !== 'float32') return alone(`${kernel.dtype} weights are not compressed`);
   const rows = convRows(geometry);
   const cols = scan.outChannels;
-  if (rows * cols < minParams) return skip([kernel], `${rows * cols} parameters, below --min-params ${minParams}`);
+  if (rows * cols < minParams) return alone(`${rows * cols} parameters, below --min-params ${minParams}`);
   if ((layer.inbound_nodes?.length ?? 1) > 1) {
-    return skip([kernel], `shared layer (called ${layer.inbound_nodes?.length} times); rewriting one call would change the others`);
+    return alone(`shared layer (called ${layer.inbound_nodes?.length} times); rewriting one call would change the others`);
   }
   const channelAxis = scan.timeDistributed ? null : geometry.kernel.length + 1;
   return {
-    target: {
+    skipped: beside,
+    targets: [{
       weight: kernel.name,
       layer: name,
       layerClass: layer.class_name,
@@ -190,7 +195,7 @@ function convTarget(
       cols,
       orderAbsorbers: outputs.has(name) || scan.timeDistributed ? null : findAbsorbers(name, byName, consumers, outputs, weights, channelAxis),
       conv: geometry,
-    },
+    }],
   };
 }
 
@@ -238,8 +243,15 @@ function findAbsorbers(
       const a = Array.isArray(cfg.axis) && cfg.axis.length === 1 ? cfg.axis[0] : (cfg.axis ?? -1);
       if (!(a === -1 || (channelAxis !== null && a === channelAxis))) return null;
       perChannel = ['gamma', 'beta', 'moving_mean', 'moving_variance'].flatMap((role) => own(role)?.name ?? []);
+    } else if (consumer.class_name === 'SeparableConv2D') {
+      // Its depthwise part acts per channel, its pointwise kernel mixes them (multiplier 1: one row per channel;
+      // read from the kernel, as TF.js's own config leaves depth_multiplier out).
+      const parts = ['depthwise_kernel', 'pointwise_kernel'].map(own);
+      if (!isChannelsLast(cfg) || parts.some((w) => !w) || parts[0]!.shape[3] !== 1) return null;
+      absorbers.push(...parts.map((w) => w!.name));
+      continue;
     } else if (consumer.class_name === 'DepthwiseConv2D') {
-      if (!isChannelsLast(cfg) || (cfg.depth_multiplier ?? 1) !== 1) return null;
+      if (!isChannelsLast(cfg) || own('depthwise_kernel')?.shape[3] !== 1) return null;
       perChannel = ['depthwise_kernel', 'bias'].flatMap((role) => own(role)?.name ?? []);
     } else if (consumer.class_name === 'Flatten') {
       if (!isChannelsLast(cfg)) return null;

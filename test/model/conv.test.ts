@@ -156,13 +156,12 @@ test('convolutions hmf does not rewrite pass through with the reason', async () 
   x = tf.layers.conv2dTranspose({ filters: 4, kernelSize: 2, name: 'up' }).apply(x) as tf.SymbolicTensor;
   const file = await savedModel(tf.model({ inputs: input, outputs: x }));
   const scan = scanTargets(parseLayersTopology(file.json.modelTopology, 't'), file.weights, 1);
-  assert.deepEqual(scan.targets, []);
+  assert.deepEqual(scan.targets.map((t) => `${t.weight} ${t.rows}x${t.cols}`), ['sep/pointwise_kernel 2x6']);
   assert.deepEqual(
     scan.skipped.map((s) => `${s.weight}: ${s.reason}`),
     [
       'nchw/kernel: data format channels_first is not rewritten (only channels_last)',
-      'sep/depthwise_kernel: separable convolution: its depthwise part has no matrix to factorize, and its pointwise part is not rewritten',
-      'sep/pointwise_kernel: separable convolution: its depthwise part has no matrix to factorize, and its pointwise part is not rewritten',
+      "sep/depthwise_kernel: a separable convolution's depthwise part: one kh x kw filter per channel, no matrix to factorize (its pointwise part is compressed)",
       'up/kernel: transposed convolution is not rewritten',
     ],
   );
@@ -171,3 +170,34 @@ test('convolutions hmf does not rewrite pass through with the reason', async () 
   const causalScan = scanTargets(parseLayersTopology(causalFile.json.modelTopology, 't'), causalFile.weights, 1);
   assert.deepEqual(causalScan.skipped.map((s) => `${s.weight}: ${s.reason}`), ['causal/kernel: padding "causal" is not rewritten (only same and valid)']);
 });
+
+test('SeparableConv2D: its pointwise kernel is a 1x1 target (depthwise part split off), exact in every form; it absorbs an order', async () => {
+  await initBackend('wasm');
+  const make = (multiplier: number) => {
+    const input = tf.input({ shape: [10, 9, 3] });
+    let x = tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', name: 'c1' }).apply(input) as tf.SymbolicTensor;
+    x = tf.layers.separableConv2d({ filters: 10, kernelSize: 3, strides: 2, padding: 'same', depthMultiplier: multiplier, activation: 'relu', name: 'sep' }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
+    const y = tf.layers.dense({ units: 4, name: 'out' }).apply(x) as tf.SymbolicTensor;
+    return randomizeWeights(tf.model({ inputs: input, outputs: y }), multiplier);
+  };
+  const probe = tf.randomNormal([2, 10, 9, 3], 0, 1, 'float32', 13);
+  for (const multiplier of [1, 2]) {
+    const file = await savedModel(make(multiplier));
+    const scan = scanTargets(parseLayersTopology(file.json.modelTopology, 't'), file.weights, 1);
+    const sep = scan.targets.find((t) => t.layer === 'sep');
+    assert.deepEqual([sep?.weight, sep?.rows, sep?.cols, sep?.conv?.kernel], ['sep/pointwise_kernel', 8 * multiplier, 10, [1, 1]]);
+    assert.deepEqual(sep?.orderAbsorbers, ['out/kernel']);
+    // c1's channels go through the separable layer only with one filter per channel.
+    const c1 = scan.targets.find((t) => t.layer === 'c1');
+    assert.deepEqual(c1?.orderAbsorbers, multiplier === 1 ? ['sep/depthwise_kernel', 'sep/pointwise_kernel'] : null);
+    const lmf = await rewriteAndCompare(make(multiplier), probe, (w, k) => (w === 'sep/pointwise_kernel' ? exactLmf(k) : null));
+    assert.ok(lmf.layers.includes('DepthwiseConv2D') && !lmf.layers.includes('SeparableConv2D'));
+    await rewriteAndCompare(make(multiplier), probe, (w, k) => (w === 'out/kernel' ? null : w === 'c1/kernel' && multiplier === 2 ? leading(k) : scattered(k)));
+    // Pruned, the layer stays a SeparableConv2D; TF.js saves those without their depth_multiplier (a stock
+    // model with multiplier 2 does not reload), so only multiplier 1 can be checked that way.
+    if (multiplier === 1) await rewriteAndCompare(make(multiplier), probe, (w, k) => (w === 'sep/pointwise_kernel' ? { kind: 'prune', pruned: k, params: k.rows * k.cols, error: 0 } : null));
+  }
+  probe.dispose();
+});
+

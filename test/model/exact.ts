@@ -8,7 +8,7 @@ import { parseLayersTopology, serializeLayersTopology } from '../../src/model/to
 import { artifactsWeights } from '../../src/io/artifacts.js';
 import type { Weight } from '../../src/io/index.js';
 import type { Matrix } from '../../src/linalg/matrix.js';
-import type { HybridFactors, LowRankFactors } from '../../src/methods/types.js';
+import type { Compressed, HybridFactors, LowRankFactors } from '../../src/methods/types.js';
 import { savedArtifacts } from '../helpers.js';
 
 /** Exact factorizations for rewrite tests: a rewritten model must then compute the original function. */
@@ -64,7 +64,7 @@ export async function savedModel(model: tf.LayersModel): Promise<{ json: Record<
 export async function rewriteAndCompare(
   model: tf.LayersModel,
   input: tf.Tensor,
-  choose: (weight: string, k: Matrix) => LowRankFactors | HybridFactors | null,
+  choose: (weight: string, k: Matrix) => Compressed | null,
 ): Promise<{ className: string; layers: string[] }> {
   const file = await savedModel(model);
   const graph = parseLayersTopology(file.json.modelTopology, 'test');
