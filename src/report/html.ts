@@ -1,6 +1,6 @@
 import type { BatchLatency } from '../measure/latency.js';
 import { browserBackendLabel } from './browser.js';
-import { formatBytes, formatCount, formatFactor, formatMs, formatPercent, threadsText } from './format.js';
+import { formatBytes, formatCount, formatFactor, formatMs, formatPercent, shapeText, threadsText } from './format.js';
 import type { Report } from './schema.js';
 import { barChart, COLORS, distributionPlot, escapeXml, paretoPlot, type ScatterPoint } from './svg.js';
 import { evalLines, finetuneLines, RUNTIME_SNIPPET } from './terminal.js';
@@ -29,7 +29,7 @@ export function renderHtml(report: Report): string {
         report.matrices.map((m) => [
           m.layer,
           m.role,
-          m.shape.join('x'),
+          shapeText(m),
           m.method + (m.selection ? `/${m.selection}` : ''),
           m.rank === null ? '' : String(m.rank),
           m.denseOutputs === null ? '' : String(m.denseOutputs),
