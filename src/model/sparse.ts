@@ -55,6 +55,7 @@ export function sparsifyLayers(model: ModelFile, targets: readonly TargetMatrix[
     const { format, bytes } = chooseStorage(t.rows, t.cols, nnz, valueBytes(w, quantize));
     let note: string | null = null;
     if (t.role === 'embeddings') note = 'Embedding tables stay dense: a lookup gains nothing from a sparse kernel';
+    else if (t.conv) note = 'convolution kernels stay dense: the hmf runtime has no sparse convolution';
     else if (format === 'dense') note = `compact storage would not be smaller (CSR ${bytes.csr} B, bitmap ${bytes.bitmap} B, dense ${bytes.dense} B)`;
     const stored = note === null ? format : 'dense';
     storage.push({ weight: t.weight, format: stored, bytes: bytes[stored], denseBytes: bytes.dense, nnz, entries: t.rows * t.cols, note });

@@ -76,4 +76,18 @@ describe('convolutions through hmf compress', () => {
     assert.deepEqual(probs.shape, [2, 3]);
     model.dispose();
   });
+
+  it('-m prune --sparse: pruned convolution kernels stay stored dense, with the reason (no sparse convolution in the runtime)', async () => {
+    const out = join(tempDir(), 'out');
+    const r = await runHmf(['compress', join(cnn, 'model.json'), '-m', 'prune', '--sparse', '-o', out, '--no-bench', '--json', '--quiet', '--probes', '8']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as Report;
+    const convs = report.matrices.filter((m) => m.kernelShape);
+    assert.equal(convs.length, 2);
+    for (const m of convs) {
+      assert.equal(m.storage?.format, 'dense');
+      assert.match(m.storage?.note ?? '', /no sparse convolution/);
+    }
+  });
 });
+
