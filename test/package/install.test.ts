@@ -21,7 +21,6 @@ import { repoRoot, tempDir } from '../helpers.js';
 const root = tempDir('hmf-install-');
 const modelDir = join(root, 'gru-hmf');
 const tfjsVersion = (JSON.parse(readFileSync(join(repoRoot, 'node_modules/@tensorflow/tfjs/package.json'), 'utf8')) as { version: string }).version;
-let tarball = '';
 let input: number[][] = [];
 let expected: number[] = [];
 
@@ -91,8 +90,24 @@ function installedCopies(nodeModules: string, name: string): string[] {
   return found;
 }
 
+/** Both installs run at once (npm is mostly waiting on the disk and the cache): a fresh app folder each. */
+const installs = new Map<string, Promise<{ app: string; code: number; stdout: string; stderr: string }>>();
+
+function install(way: string, spec: string): Promise<{ app: string; code: number; stdout: string; stderr: string }> {
+  const app = join(root, `app-${way.split(' ')[0]}`);
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
+  // --ignore-scripts: npm would run the folder's `prepare` (a rebuild of this checkout's dist/, under the running tests).
+  return run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', spec, `@tensorflow/tfjs@${tfjsVersion}`], app).then((r) => ({ app, ...r }));
+}
+
 before(async () => {
   await initBackend();
+  const packed = await run('npm', ['pack', '--ignore-scripts', '--pack-destination', root], repoRoot);
+  assert.equal(packed.code, 0, packed.stderr);
+  const tarball = join(root, packed.stdout.trim().split('\n').pop() as string);
+  installs.set('packed tarball', install('packed tarball', tarball));
+  installs.set('folder (symlinked)', install('folder (symlinked)', repoRoot));
   const compressed = await runHmf(['compress', join(repoRoot, 'fixtures/sentiment-gru/model.json'), '-f', '4', '-o', modelDir, '--no-bench', '-q']);
   assert.equal(compressed.code, 0, compressed.stderr);
   const test = JSON.parse(readFileSync(join(repoRoot, 'fixtures/sentiment-gru/test.json'), 'utf8')) as { inputs: number[][] };
@@ -100,24 +115,15 @@ before(async () => {
   registerHmfLayers(tf);
   const model = await loadStock(join(modelDir, 'model.json'));
   expected = Array.from((model.predict(tf.tensor(input, undefined, 'int32')) as tf.Tensor).dataSync());
-  const packed = await run('npm', ['pack', '--ignore-scripts', '--pack-destination', root], repoRoot);
-  assert.equal(packed.code, 0, packed.stderr);
-  tarball = join(root, packed.stdout.trim().split('\n').pop() as string);
 });
 
 after(() => rmSync(root, { recursive: true, force: true }));
 
 describe('a fresh app installs hmf and loads a compressed BiGRU model with hmf/runtime', () => {
-  for (const [way, spec] of [
-    ['packed tarball', () => tarball],
-    ['folder (symlinked)', () => repoRoot],
-  ] as const) {
+  for (const way of ['packed tarball', 'folder (symlinked)']) {
     test(`npm install <${way}> @tensorflow/tfjs: ESM and CommonJS programs`, async (t: TestContext) => {
-      const app = join(root, `app-${way.split(' ')[0]}`);
-      mkdirSync(app);
-      writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
-      // --ignore-scripts: npm would run the folder's `prepare` (a rebuild of this checkout's dist/, under the running tests).
-      const installed = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', spec(), `@tensorflow/tfjs@${tfjsVersion}`], app);
+      const installed = await installs.get(way)!;
+      const app = installed.app;
       if (installed.code !== 0 && NETWORK.test(installed.stderr)) {
         t.skip(`npm could not reach the registry: ${installed.stderr.split('\n').find((l) => NETWORK.test(l))}`);
         return;
