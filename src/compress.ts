@@ -303,7 +303,7 @@ function measuredPruneRow(row: MatrixReport, before: readonly Weight[], after: r
 /** The report row of a pruned matrix with how the written model stores it. */
 function withStorage(row: MatrixReport, storage: readonly StorageChoice[]): MatrixReport {
   const s = storage.find((c) => c.weight === row.weight);
-  return s ? { ...row, storage: { format: s.format, bytes: s.bytes, denseBytes: s.denseBytes, note: s.note } } : row;
+  return s ? { ...row, storage: { format: s.format, bytes: s.bytes, denseBytes: s.denseBytes, density: s.nnz / Math.max(1, s.entries), kernelOnWasm: s.kernelOnWasm, note: s.note } } : row;
 }
 
 /** A matrix the method compressed but the rewrite could not express (e.g. --portable). */

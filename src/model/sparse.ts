@@ -6,7 +6,7 @@
  * fine-tuning: its zeros are the pruned entries.
  */
 import type { ModelFile, QuantizeMode, Weight } from '../io/index.js';
-import type { SparseConfig, SparseFormat } from '../runtime/sparse.js';
+import { prefersSparseKernel, type SparseConfig, type SparseFormat } from '../runtime/sparse.js';
 import { isRecurrentTarget, rewriteRecurrent } from './recurrent.js';
 import { chooseStorage, encodeSparse, nonZeros, sparseMatrixWeights, valueBytes, type SparseMatrix } from './sparseEncode.js';
 import type { TargetMatrix } from './targets.js';
@@ -25,6 +25,8 @@ export interface StorageChoice {
   nnz: number;
   /** rows x cols. */
   entries: number;
+  /** What the runtime multiplies with on wasm (prefersSparseKernel) for one input row and for several. */
+  kernelOnWasm: { oneRow: 'sparse' | 'dense'; rows: 'sparse' | 'dense' } | null;
   /** Why it stayed dense. */
   note: string | null;
 }
@@ -58,7 +60,10 @@ export function sparsifyLayers(model: ModelFile, targets: readonly TargetMatrix[
     else if (t.conv) note = 'convolution kernels stay dense: the hmf runtime has no sparse convolution';
     else if (format === 'dense') note = `compact storage would not be smaller (CSR ${bytes.csr} B, bitmap ${bytes.bitmap} B, dense ${bytes.dense} B)`;
     const stored = note === null ? format : 'dense';
-    storage.push({ weight: t.weight, format: stored, bytes: bytes[stored], denseBytes: bytes.dense, nnz, entries: t.rows * t.cols, note });
+    const d = nnz / Math.max(1, t.rows * t.cols);
+    const kernel = (rows: number) => (prefersSparseKernel('wasm', rows, d) ? ('sparse' as const) : ('dense' as const));
+    const kernelOnWasm = stored === 'dense' ? null : { oneRow: kernel(1), rows: kernel(32) };
+    storage.push({ weight: t.weight, format: stored, bytes: bytes[stored], denseBytes: bytes.dense, nnz, entries: t.rows * t.cols, kernelOnWasm, note });
     if (stored !== 'dense') {
       compact.set(t.weight, { target: t, config: { format: stored, nnz, kernel: SPARSE_CONFIG_KERNEL }, parts: encodeSparse(w.values, t.rows, t.cols, stored) });
     }

@@ -52,6 +52,10 @@ export interface StorageReport {
   bytes: number;
   /** Bytes it would take stored dense. */
   denseBytes: number;
+  /** Non-zeros over entries. */
+  density: number;
+  /** What the hmf runtime multiplies with on wasm for one input row and for several: its sparse kernel where that was measured not slower, else the matrix expanded to dense. */
+  kernelOnWasm: { oneRow: 'sparse' | 'dense'; rows: 'sparse' | 'dense' } | null;
   /** Why it stayed dense. */
   note: string | null;
 }

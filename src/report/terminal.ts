@@ -113,7 +113,10 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
 /** How --sparse stored a pruned matrix, in words. */
 export function storageText(s: NonNullable<Report['matrices'][number]['storage']>): string {
   if (s.format === 'dense') return `dense, ${formatBytes(s.bytes)}${s.note ? ` (${s.note})` : ''}`;
-  return `${s.format === 'csr' ? 'CSR (values, column indices, row counts)' : 'bitmap (values and a bit per entry)'}, ${formatBytes(s.bytes)} instead of ${formatBytes(s.denseBytes)} dense; sparse kernel where not slower`;
+  const layout = s.format === 'csr' ? 'CSR (values, column indices, row counts)' : 'bitmap (values and a bit per entry)';
+  const k = s.kernelOnWasm;
+  const kernel = !k ? '' : k.oneRow === k.rows ? `${k.rows} product on wasm` : `${k.oneRow} product on wasm for one row, ${k.rows} for several`;
+  return `${layout}, ${formatBytes(s.bytes)} instead of ${formatBytes(s.denseBytes)} dense; ${formatPercent(s.density)} non-zero: ${kernel} (the sparse kernel only where measured not slower)`;
 }
 
 /** --finetune: the kept epoch, validation loss and fidelity on the held-out slice before -> after. */

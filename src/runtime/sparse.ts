@@ -179,22 +179,27 @@ function sparseProductJs(x: Float32Array, batch: number, k: Csr): Float32Array {
 }
 
 /**
- * Whether the sparse kernel is expected to be at least as fast as a dense product for
- * `batchRows` rows on the active backend (`scripts/bench-sparse.ts` measured the
- * constants; wasm, one thread). Backends whose tensors live off the CPU (webgl,
- * webgpu) would pay a read-back per product: always dense there.
+ * Whether the sparse kernel is expected to be at least as fast as TF.js's dense product of
+ * `batchRows` rows with a matrix of this density (non-zeros / entries) on `backend`, by the
+ * crossover `scripts/bench-sparse.ts` measured (wasm, one thread; README, "Sparse pruning").
+ * Backends whose tensors live off the CPU (webgl, webgpu) would pay a read-back per
+ * product, and tfjs-node's native product is not measured: always dense there.
  */
-export function prefersSparseKernel(backend: string, batchRows: number, k: Csr): boolean {
-  if (backend !== 'wasm' && backend !== 'cpu') return false;
-  const density = k.values.length / Math.max(1, k.rows * k.cols);
+export function prefersSparseKernel(backend: string, batchRows: number, density: number): boolean {
   if (backend === 'cpu') return density <= CPU_MAX_DENSITY;
-  return density <= (batchRows < BATCH_INNER_FROM ? WASM_MAX_DENSITY_SMALL_BATCH : WASM_MAX_DENSITY_LARGE_BATCH);
+  if (backend !== 'wasm') return false;
+  return density <= (batchRows === 1 ? WASM_MAX_DENSITY_ONE_ROW : WASM_MAX_DENSITY_ROWS);
 }
 
 /** Densities up to which the sparse kernel was not slower than TF.js's dense product (see prefersSparseKernel). */
-const WASM_MAX_DENSITY_SMALL_BATCH = 0.1;
-const WASM_MAX_DENSITY_LARGE_BATCH = 0.1;
+const WASM_MAX_DENSITY_ONE_ROW = 0.25;
+const WASM_MAX_DENSITY_ROWS = 0.25;
 const CPU_MAX_DENSITY = 0.5;
+
+/** Non-zeros over entries. */
+export function density(k: Csr): number {
+  return k.values.length / Math.max(1, k.rows * k.cols);
+}
 
 /** x K as a tensor (x: [rows, n]), computed by sparseProduct on x's values. */
 export function sparseMatMul(tf: TfModule, x: Tf.Tensor2D, k: Csr, engine: SparseEngine = 'wasm'): Tf.Tensor2D {

@@ -1,6 +1,6 @@
 import type * as Tf from '@tensorflow/tfjs';
 import type { TfModule } from './factors.js';
-import { decodeSparse, densify, prefersSparseKernel, sparseMatMul, sparseProduct, sparseWeightShapes, type Csr, type SparseConfig } from './sparse.js';
+import { decodeSparse, density, densify, prefersSparseKernel, sparseMatMul, sparseProduct, sparseWeightShapes, type Csr, type SparseConfig } from './sparse.js';
 
 /** A layer's addWeight (protected in TF.js), bound by the layer that owns the weights. */
 export type AddTypedWeight = (name: string, shape: number[], dtype: 'float32' | 'int32', trainable: boolean) => Tf.LayerVariable;
@@ -48,7 +48,7 @@ export class SparseWeights {
     const tf = this.tf;
     const k = this.csr();
     const choice = this.config.kernel ?? 'auto';
-    const sparse = choice === 'sparse' || (choice === 'auto' && prefersSparseKernel(tf.getBackend(), x.shape[0], k));
+    const sparse = choice === 'sparse' || (choice === 'auto' && prefersSparseKernel(tf.getBackend(), x.shape[0], density(k)));
     const input = x.dtype === 'float32' ? x : (tf.cast(x, 'float32') as Tf.Tensor2D);
     if (sparse) return sparseMatMul(tf, input, k);
     return tf.matMul(input, this.dense());
@@ -65,7 +65,7 @@ export class SparseWeights {
     const choice = this.config.kernel ?? 'auto';
     const input = x.dtype === 'float32' ? x : (tf.cast(x, 'float32') as Tf.Tensor2D);
     const rows = x.shape[0];
-    if (choice === 'sparse' || (choice === 'auto' && prefersSparseKernel(tf.getBackend(), rows, k))) {
+    if (choice === 'sparse' || (choice === 'auto' && prefersSparseKernel(tf.getBackend(), rows, density(k)))) {
       const y = sparseProduct(input.dataSync() as Float32Array, rows, k);
       let start = 0;
       return widths.map((w) => {
