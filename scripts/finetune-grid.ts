@@ -9,8 +9,8 @@
  *   npm run build && node dist/scripts/finetune-grid.js <fixture> [--methods hmf,prune] [--factors 8]
  *     [--settings e2:3e-3:0,e6:3e-3:0,e6:1e-2:0,e6:3e-3:0.5] [--examples 2048] [--json]
  *
- * A setting is epochs:learningRate:labelWeight[:gradual]; "gradual" adds --prune-schedule
- * gradual (prune only).
+ * A setting is epochs:learningRate:labelWeight[:gradual[@end]]; "gradual" adds --prune-schedule
+ * gradual (prune only), "@end" its --prune-end.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,13 +26,16 @@ interface Setting {
   learningRate: number;
   labelWeight: number;
   gradual: boolean;
+  /** Gradual pruning's --prune-end, when given as gradual@x. */
+  pruneEnd?: number;
 }
 
 function parseSetting(s: string): Setting {
   const [e, lr, lw, schedule] = s.split(':');
   const epochs = Number(e.replace(/^e/, ''));
   if (!Number.isInteger(epochs) || !(Number(lr) > 0) || !(Number(lw) >= 0)) throw new Error(`setting ${s}: expected epochs:learningRate:labelWeight[:gradual]`);
-  return { label: s, epochs, learningRate: Number(lr), labelWeight: Number(lw), gradual: schedule === 'gradual' };
+  const [kind, end] = (schedule ?? '').split('@');
+  return { label: s, epochs, learningRate: Number(lr), labelWeight: Number(lw), gradual: kind === 'gradual', ...(end ? { pruneEnd: Number(end) } : {}) };
 }
 
 export interface GridRow {
@@ -66,7 +69,7 @@ export async function gridCell(fixture: string, method: MethodName, factor: numb
     epochs: setting.epochs,
     learningRate: setting.learningRate,
     labelWeight: setting.labelWeight,
-    ...(setting.gradual ? { pruneSchedule: 'gradual' as const } : {}),
+    ...(setting.gradual ? { pruneSchedule: 'gradual' as const, pruneEnd: setting.pruneEnd } : {}),
   });
   const seconds = (performance.now() - t0) / 1000;
   const ev = await evaluate(join(out, 'model.json'), { data: join(dir, 'test.json') });

@@ -63,6 +63,8 @@ export interface CompressOptions {
    * @default 'oneshot'
    */
   pruneSchedule?: PruneSchedule;
+  /** Gradual pruning: share (0..1] of the fine-tuning steps over which the sparsity rises; the rest retrain at the final mask. @default 0.6 */
+  pruneEnd?: number;
   /** Matrices with fewer parameters stay dense. @default 4096 */
   minParams?: number;
   /** Seed of every random choice (sketches, probes). @default 0 */
@@ -179,6 +181,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
         seed: opts.seed,
         masked,
         gradual,
+        gradualEnd: opts.pruneEnd,
         onProgress: progress,
       }),
     );
@@ -450,6 +453,7 @@ interface ResolvedOptions {
   scope: 'layer' | 'global';
   sparse: boolean;
   pruneSchedule: PruneSchedule;
+  pruneEnd?: number;
   minParams: number;
   seed: number;
   out: string;
@@ -491,6 +495,8 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
   if (!['oneshot', 'gradual'].includes(pruneSchedule)) throw new UsageError(`--prune-schedule: expected oneshot or gradual, found ${pruneSchedule}`);
   if (pruneSchedule === 'gradual' && method !== 'prune') throw new UsageError(`--prune-schedule gradual: prunes during fine-tuning, so it needs -m prune; found -m ${method}`);
   if (pruneSchedule === 'gradual' && !o.finetune) throw new UsageError('--prune-schedule gradual: prunes during fine-tuning, so it needs --finetune data.json');
+  if (o.pruneEnd !== undefined && !(o.pruneEnd > 0 && o.pruneEnd <= 1)) throw new UsageError(`--prune-end: expected a share of the steps in (0, 1], found ${o.pruneEnd}`);
+  if (o.pruneEnd !== undefined && pruneSchedule !== 'gradual') throw new UsageError('--prune-end: only applies with --prune-schedule gradual');
   const minParams = o.minParams ?? 4096;
   if (!Number.isInteger(minParams) || minParams < 1) throw new UsageError(`--min-params: expected a positive integer, found ${minParams}`);
   const seed = o.seed ?? 0;
@@ -521,6 +527,7 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
     scope,
     sparse,
     pruneSchedule,
+    pruneEnd: o.pruneEnd,
     minParams,
     seed,
     out: resolve(o.out ?? defaultOutDir(modelPath, method, factor)),

@@ -19,6 +19,7 @@ interface CompressFlags {
   scope: string;
   sparse?: boolean;
   pruneSchedule: string;
+  pruneEnd?: string;
   minParams: string;
   seed: string;
   force?: boolean;
@@ -58,6 +59,7 @@ export function compressCommand(): Command {
         .choices(['oneshot', 'gradual'])
         .default('oneshot'),
     )
+    .option('--prune-end <x>', 'gradual pruning: share (0..1] of the fine-tuning steps over which the sparsity rises (default: 0.6)')
     .option('--min-params <n>', 'leave matrices with fewer parameters dense', '4096')
     .option('--seed <n>', 'seed for every random choice', '0')
     .option('--force', 'replace a non-empty output folder')
@@ -89,6 +91,7 @@ export function compressCommand(): Command {
         scope: parseChoice('--scope', flags.scope, ['layer', 'global'] as const),
         sparse: flags.sparse ?? false,
         pruneSchedule: parseChoice('--prune-schedule', flags.pruneSchedule, ['oneshot', 'gradual'] as const),
+        pruneEnd: flags.pruneEnd === undefined ? undefined : parseNumber('--prune-end', flags.pruneEnd),
         minParams: parseInteger('--min-params', flags.minParams),
         seed: parseInteger('--seed', flags.seed),
         force: flags.force ?? false,

@@ -32,9 +32,9 @@ export const GRADUAL_END_SHARE = 0.6;
 /** Mask updates over the rising part of the schedule. */
 export const GRADUAL_UPDATES = 20;
 
-/** The schedule for `totalSteps` steps: begin at step 0, end at GRADUAL_END_SHARE of the steps, GRADUAL_UPDATES updates. */
-export function defaultSchedule(groups: PruneGroup[], totalSteps: number): GradualSchedule {
-  const endStep = Math.max(0, Math.min(totalSteps - 1, Math.round(totalSteps * GRADUAL_END_SHARE)));
+/** The schedule for `totalSteps` steps: begin at step 0, end at `endShare` of the steps, GRADUAL_UPDATES updates. */
+export function defaultSchedule(groups: PruneGroup[], totalSteps: number, endShare = GRADUAL_END_SHARE): GradualSchedule {
+  const endStep = Math.max(0, Math.min(totalSteps - 1, Math.round(totalSteps * endShare)));
   return { groups, beginStep: 0, endStep, frequency: Math.max(1, Math.floor(endStep / GRADUAL_UPDATES)) };
 }
 

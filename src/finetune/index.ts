@@ -70,6 +70,8 @@ export interface FinetuneModelOptions {
   masked: readonly string[];
   /** Gradual pruning of these groups (their weights restart from the original's values); not in `masked`. */
   gradual?: PruneGroup[];
+  /** Gradual pruning: share of the steps over which the sparsity rises. @default GRADUAL_END_SHARE */
+  gradualEnd?: number;
   onProgress?: (message: string) => void;
 }
 
@@ -107,7 +109,7 @@ export async function finetuneModel(original: ModelFile, compressed: ModelFile, 
       labelWeight,
       seed: opts.seed,
       masked: opts.masked,
-      ...(opts.gradual ? { gradual: { groups: opts.gradual, dense: denseValues(original, opts.gradual) } } : {}),
+      ...(opts.gradual ? { gradual: { groups: opts.gradual, dense: denseValues(original, opts.gradual), endShare: opts.gradualEnd } } : {}),
       onProgress: progress,
     });
     const weights = compressed.weights.map((w) => {

@@ -34,7 +34,7 @@ export interface DistillOptions {
    * down to each group's final count; only epochs that end at the final masks (and the
    * pruned starting point) can be kept. Their names must not be in `masked`.
    */
-  gradual?: { groups: PruneGroup[]; dense: ReadonlyMap<string, Float32Array>; schedule?: Partial<Omit<GradualSchedule, 'groups'>> };
+  gradual?: { groups: PruneGroup[]; dense: ReadonlyMap<string, Float32Array>; endShare?: number; schedule?: Partial<Omit<GradualSchedule, 'groups'>> };
   onProgress?: (message: string) => void;
 }
 
@@ -199,7 +199,7 @@ function startGradual(
   trainer: Trainer,
   totalSteps: number,
 ): { schedule: GradualSchedule; prune: (step: number) => void; sparsity: () => number } {
-  const schedule = { ...defaultSchedule(g.groups, totalSteps), ...g.schedule, groups: g.groups };
+  const schedule = { ...defaultSchedule(g.groups, totalSteps, g.endShare), ...g.schedule, groups: g.groups };
   const byName = new Map(variables.map((v) => [v.name, v.variable]));
   const groups = g.groups.map((group) => {
     const vars = group.weights.map((name) => {

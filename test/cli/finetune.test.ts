@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { tf } from '../../src/tf.js';
 import { initBackend } from '../../src/backend.js';
+import { FINETUNE_DEFAULTS } from '../../src/finetune/index.js';
 import { repoRoot, tempDir } from '../helpers.js';
 import { accuracyOn, loadStock, runHmf } from './run.js';
 
@@ -164,5 +165,28 @@ describe('the terminal and markdown reports show fine-tuning and --eval', () => 
     const markdown = readFileSync(md, 'utf8');
     assert.match(markdown, /## Fine-tuning/);
     assert.match(markdown, new RegExp(`## Evaluation[\\s\\S]*accuracy ${accuracy.replace('.', '\\.')}`));
+  });
+});
+
+describe('fine-tuning settings by model kind', () => {
+  it('a language model (an output per step) gets the sequence defaults, a classifier the classifier defaults; given flags win', async () => {
+    const lmDir = join(repoRoot, 'fixtures', 'char-lstm');
+    const lmTest = JSON.parse(readFileSync(join(lmDir, 'test.json'), 'utf8')) as { inputs: number[][]; labels: number[][] };
+    const dir = tempDir();
+    const lmData = join(dir, 'lm.json');
+    writeFileSync(lmData, JSON.stringify({ inputs: lmTest.inputs.slice(0, 12), labels: lmTest.labels.slice(0, 12) }));
+    const lm = await runHmf(['compress', join(lmDir, 'model.json'), '-m', 'lmf', '-f', '4', '-o', join(dir, 'lm'), '--no-bench', '--json', '-q', '--finetune', lmData]);
+    assert.equal(lm.code, 0, lm.stderr);
+    const seq = (JSON.parse(lm.stdout) as { finetune: FinetuneReport['finetune'] & { kind: string; defaulted: string[] } }).finetune;
+    assert.equal(seq.kind, 'sequence');
+    assert.deepEqual([seq.epochs, seq.learningRate, seq.labelWeight], [FINETUNE_DEFAULTS.sequence.epochs, FINETUNE_DEFAULTS.sequence.learningRate, FINETUNE_DEFAULTS.sequence.labelWeight]);
+    assert.deepEqual(seq.defaulted, ['epochs', 'learningRate', 'labelWeight']);
+    const data = sliceFile(dir, 'train.json', 40);
+    const cls = await runHmf(['compress', model, '-o', join(dir, 'cls'), '--no-bench', '--json', '-q', '--finetune', data, '--epochs', '1']);
+    assert.equal(cls.code, 0, cls.stderr);
+    const c = (JSON.parse(cls.stdout) as { finetune: FinetuneReport['finetune'] & { kind: string; defaulted: string[] } }).finetune;
+    assert.equal(c.kind, 'classifier');
+    assert.deepEqual([c.epochs, c.learningRate], [1, FINETUNE_DEFAULTS.classifier.learningRate]);
+    assert.deepEqual(c.defaulted, ['learningRate', 'labelWeight']);
   });
 });
