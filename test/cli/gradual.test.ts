@@ -44,6 +44,7 @@ describe('hmf compress -m prune --prune-schedule gradual through the binary', ()
       assert.equal(counted, report.totals.targeted.paramsAfter);
       const g = report.finetune!.gradual!;
       assert.ok(g.endStep < g.totalSteps);
+      assert.equal(g.endStep, Math.round(g.totalSteps * 0.6));
       const last = report.finetune!.history[report.finetune!.history.length - 1];
       assert.ok(Math.abs(last.sparsity! - 0.75) < 1e-3, `final sparsity ${last.sparsity}`);
     });
@@ -59,6 +60,8 @@ describe('hmf compress -m prune --prune-schedule gradual through the binary', ()
     ['without --finetune', ['-m', 'prune', '--prune-schedule', 'gradual'], /--prune-schedule gradual: .*needs --finetune/],
     ['with -m hmf', ['-m', 'hmf', '--prune-schedule', 'gradual', '--finetune', data], /--prune-schedule gradual: .*needs -m prune; found -m hmf/],
     ['with a schedule hmf does not know', ['-m', 'prune', '--prune-schedule', 'cubic', '--finetune', data], /--prune-schedule/],
+    ['--prune-end without gradual', ['-m', 'prune', '--prune-end', '0.3', '--finetune', data], /--prune-end: only applies with --prune-schedule gradual/],
+    ['--prune-end 0', ['-m', 'prune', '--prune-schedule', 'gradual', '--prune-end', '0', '--finetune', data], /--prune-end: expected a share of the steps in \(0, 1\], found 0/],
   ];
   for (const [what, args, message] of bad) {
     test(`--prune-schedule ${what}: exit 2 naming the flags, nothing written`, async () => {
