@@ -63,7 +63,7 @@ export interface CompressOptions {
    * @default 'oneshot'
    */
   pruneSchedule?: PruneSchedule;
-  /** Gradual pruning: share (0..1] of the fine-tuning steps over which the sparsity rises; the rest retrain at the final mask. @default 0.6 */
+  /** Gradual pruning: share (0..1] of the fine-tuning steps over which the sparsity rises; the rest retrain at the final mask. @default 0.3 (GRADUAL_END_SHARE) */
   pruneEnd?: number;
   /** Matrices with fewer parameters stay dense. @default 4096 */
   minParams?: number;

@@ -59,7 +59,7 @@ export function compressCommand(): Command {
         .choices(['oneshot', 'gradual'])
         .default('oneshot'),
     )
-    .option('--prune-end <x>', 'gradual pruning: share (0..1] of the fine-tuning steps over which the sparsity rises (default: 0.6)')
+    .option('--prune-end <x>', 'gradual pruning: share (0..1] of the fine-tuning steps over which the sparsity rises (default: 0.3)')
     .option('--min-params <n>', 'leave matrices with fewer parameters dense', '4096')
     .option('--seed <n>', 'seed for every random choice', '0')
     .option('--force', 'replace a non-empty output folder')

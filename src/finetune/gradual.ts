@@ -28,7 +28,7 @@ export interface GradualSchedule {
 }
 
 /** Share of the fine-tuning steps over which the sparsity rises; the rest retrain at the final mask. */
-export const GRADUAL_END_SHARE = 0.6;
+export const GRADUAL_END_SHARE = 0.3;
 /** Mask updates over the rising part of the schedule. */
 export const GRADUAL_UPDATES = 20;
 

@@ -44,7 +44,7 @@ describe('hmf compress -m prune --prune-schedule gradual through the binary', ()
       assert.equal(counted, report.totals.targeted.paramsAfter);
       const g = report.finetune!.gradual!;
       assert.ok(g.endStep < g.totalSteps);
-      assert.equal(g.endStep, Math.round(g.totalSteps * 0.6));
+      assert.equal(g.endStep, Math.round(g.totalSteps * 0.3));
       const last = report.finetune!.history[report.finetune!.history.length - 1];
       assert.ok(Math.abs(last.sparsity! - 0.75) < 1e-3, `final sparsity ${last.sparsity}`);
     });

@@ -32,9 +32,9 @@ describe('polynomial sparsity schedule (Zhu & Gupta, tfmot PolynomialDecay)', ()
     assert.deepEqual(steps, [0, 10, 20, 25]);
   });
 
-  it('default: sparsity rises over the first 60% of the steps in about 20 updates', () => {
+  it('default: sparsity rises over the first 30% of the steps in about 20 updates', () => {
     const s = defaultSchedule([], 200);
-    assert.deepEqual([s.beginStep, s.endStep, s.frequency], [0, 120, 6]);
+    assert.deepEqual([s.beginStep, s.endStep, s.frequency], [0, 60, 3]);
     const short = defaultSchedule([], 3);
     assert.ok(short.endStep <= 2 && short.frequency >= 1);
   });
