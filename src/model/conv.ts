@@ -11,7 +11,11 @@ import { layerName, type LayerJson } from './topology.js';
 /** Padding as the rewrite must reproduce it: Keras names, or TF's explicit [before, after] per spatial axis. */
 export type ConvPadding = 'same' | 'valid' | { explicit: [number, number][] };
 
-/** Where and how a convolution kernel is applied: what a factorized form must keep. */
+/**
+ * Where and how a convolution kernel is applied: what a factorized form must keep. The size
+ * of its input in the model is read when the model is loaded (a layer's input shape;
+ * graphTargetInputShapes for graph nodes), for latency micro-benchmarks at that size.
+ */
 export interface ConvGeometry {
   /** Spatial kernel size: [kh, kw], or [k] for a 1-D convolution. */
   kernel: number[];
@@ -21,11 +25,6 @@ export interface ConvGeometry {
   dilation: number[];
   /** Only channels-last (NHWC) convolutions are targets. */
   dataFormat: 'channels_last';
-  /**
-   * Spatial size of the input in the model ([h, w] or [steps]) for latency measurements at
-   * the model's own input size; null until known (see `convInputSizes`).
-   */
-  inputSize: number[] | null;
 }
 
 /** Stock layers whose kernel is a target (also inside TimeDistributed). */
@@ -111,7 +110,6 @@ export function scanConvLayer(layer: LayerJson, kernelOf: (role: string) => Weig
       padding: padding as ConvPadding,
       dilation,
       dataFormat: 'channels_last',
-      inputSize: null,
     },
     outChannels: kernel.shape[spatial + 1],
     timeDistributed: inner.timeDistributed,
@@ -132,7 +130,7 @@ function scanSeparable(cfg: Record<string, unknown>, timeDistributed: boolean, k
   return {
     kind: 'target',
     kernel: pointwise,
-    geometry: { kernel: [1, 1], inChannels: pointwise.shape[2], strides: [1, 1], padding: 'valid', dilation: [1, 1], dataFormat: 'channels_last', inputSize: null },
+    geometry: { kernel: [1, 1], inChannels: pointwise.shape[2], strides: [1, 1], padding: 'valid', dilation: [1, 1], dataFormat: 'channels_last' },
     outChannels: pointwise.shape[3],
     timeDistributed: false,
     depthwise,

@@ -25,7 +25,7 @@ function convSquared(x: tf.Tensor, w: Float32Array, g: ConvGeometry, m: number):
 
 function geometry(kernel: number[], inChannels: number, over: Partial<ConvGeometry> = {}): ConvGeometry {
   const ones = kernel.map(() => 1);
-  return { kernel, inChannels, strides: ones, padding: 'valid', dilation: ones, dataFormat: 'channels_last', inputSize: null, ...over };
+  return { kernel, inChannels, strides: ones, padding: 'valid', dilation: ones, dataFormat: 'channels_last', ...over };
 }
 
 describe('im2col patch Grams', () => {

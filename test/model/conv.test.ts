@@ -57,7 +57,7 @@ test('Conv2D targets: the (kh·kw·cin) x cout matrix, geometry, and absorbers t
   const c1 = scan.targets.find((t) => t.layer === 'c1');
   const c2 = scan.targets.find((t) => t.layer === 'c2');
   assert.deepEqual([c1?.rows, c1?.cols, c2?.rows, c2?.cols], [27, 8, 6 * 8, 9]);
-  assert.deepEqual(c1?.conv, { kernel: [3, 3], inChannels: 3, strides: [2, 2], padding: 'same', dilation: [1, 1], dataFormat: 'channels_last', inputSize: null });
+  assert.deepEqual(c1?.conv, { kernel: [3, 3], inChannels: 3, strides: [2, 2], padding: 'same', dilation: [1, 1], dataFormat: 'channels_last' });
   assert.deepEqual(c2?.conv?.dilation, [2, 2]);
   assert.deepEqual(c1?.orderAbsorbers, ['bn1/gamma', 'bn1/beta', 'bn1/moving_mean', 'bn1/moving_variance', 'dw1/depthwise_kernel', 'dw1/bias', 'c2/kernel']);
   assert.deepEqual(c2?.orderAbsorbers, ['out/kernel']);

@@ -110,7 +110,7 @@ export function analyseConv(node: NodeDef, ctx: Context, minParams: number): Con
       constName: filter.node.name,
       chain: filter.chain,
       x: inputs[0],
-      geometry: { kernel: [kh, kw], inChannels: cin, strides: [strides[1], strides[2]], padding, dilation: [dilations[1], dilations[2]], dataFormat: 'channels_last', inputSize: null },
+      geometry: { kernel: [kh, kw], inChannels: cin, strides: [strides[1], strides[2]], padding, dilation: [dilations[1], dilations[2]], dataFormat: 'channels_last' },
       fused,
       fusedBias,
       control: (node.input ?? []).filter(isControlInput),
