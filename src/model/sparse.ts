@@ -61,7 +61,7 @@ export function sparsifyLayers(model: ModelFile, targets: readonly TargetMatrix[
     else if (format === 'dense') note = `compact storage would not be smaller (CSR ${bytes.csr} B, bitmap ${bytes.bitmap} B, dense ${bytes.dense} B)`;
     const stored = note === null ? format : 'dense';
     const d = nnz / Math.max(1, t.rows * t.cols);
-    const kernel = (rows: number) => (prefersSparseKernel('wasm', rows, d) ? ('sparse' as const) : ('dense' as const));
+    const kernel = (rows: number) => (prefersSparseKernel('wasm', rows, d, t.rows) ? ('sparse' as const) : ('dense' as const));
     const kernelOnWasm = stored === 'dense' ? null : { oneRow: kernel(1), rows: kernel(32) };
     storage.push({ weight: t.weight, format: stored, bytes: bytes[stored], denseBytes: bytes.dense, nnz, entries: t.rows * t.cols, kernelOnWasm, note });
     if (stored !== 'dense') {

@@ -180,20 +180,27 @@ function sparseProductJs(x: Float32Array, batch: number, k: Csr): Float32Array {
 
 /**
  * Whether the sparse kernel is expected to be at least as fast as TF.js's dense product of
- * `batchRows` rows with a matrix of this density (non-zeros / entries) on `backend`, by the
- * crossover `scripts/bench-sparse.ts` measured (wasm, one thread; README, "Sparse pruning").
+ * `batchRows` rows with a matrix of `matrixRows` rows and this density (non-zeros / entries)
+ * on `backend`, by the crossover `scripts/bench-sparse.ts` measured (wasm, one thread; the
+ * table is in README, "Sparse pruning"). One row: not slower from 75% zeros on every shape
+ * measured. Several rows: the sparse side pays reading x out of the backend and uploading
+ * the result, which the dense product, already in the backend, does not; with few matrix rows
+ * (32 x 512, 64 x 1024) that outweighs the multiply-adds saved even at 95% zeros, and from 128
+ * rows the sparse kernel was not slower from 80% zeros.
  * Backends whose tensors live off the CPU (webgl, webgpu) would pay a read-back per
  * product, and tfjs-node's native product is not measured: always dense there.
  */
-export function prefersSparseKernel(backend: string, batchRows: number, density: number): boolean {
+export function prefersSparseKernel(backend: string, batchRows: number, density: number, matrixRows: number): boolean {
   if (backend === 'cpu') return density <= CPU_MAX_DENSITY;
   if (backend !== 'wasm') return false;
-  return density <= (batchRows === 1 ? WASM_MAX_DENSITY_ONE_ROW : WASM_MAX_DENSITY_ROWS);
+  if (batchRows === 1) return density <= WASM_MAX_DENSITY_ONE_ROW;
+  return density <= WASM_MAX_DENSITY_ROWS && matrixRows >= WASM_MIN_MATRIX_ROWS;
 }
 
 /** Densities up to which the sparse kernel was not slower than TF.js's dense product (see prefersSparseKernel). */
 const WASM_MAX_DENSITY_ONE_ROW = 0.25;
-const WASM_MAX_DENSITY_ROWS = 0.25;
+const WASM_MAX_DENSITY_ROWS = 0.2;
+const WASM_MIN_MATRIX_ROWS = 128;
 const CPU_MAX_DENSITY = 0.5;
 
 /** Non-zeros over entries. */

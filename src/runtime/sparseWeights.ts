@@ -48,7 +48,7 @@ export class SparseWeights {
     const tf = this.tf;
     const k = this.csr();
     const choice = this.config.kernel ?? 'auto';
-    const sparse = choice === 'sparse' || (choice === 'auto' && prefersSparseKernel(tf.getBackend(), x.shape[0], density(k)));
+    const sparse = choice === 'sparse' || (choice === 'auto' && prefersSparseKernel(tf.getBackend(), x.shape[0], density(k), k.rows));
     const input = x.dtype === 'float32' ? x : (tf.cast(x, 'float32') as Tf.Tensor2D);
     if (sparse) return sparseMatMul(tf, input, k);
     return tf.matMul(input, this.dense());
@@ -65,7 +65,7 @@ export class SparseWeights {
     const choice = this.config.kernel ?? 'auto';
     const input = x.dtype === 'float32' ? x : (tf.cast(x, 'float32') as Tf.Tensor2D);
     const rows = x.shape[0];
-    if (choice === 'sparse' || (choice === 'auto' && prefersSparseKernel(tf.getBackend(), rows, density(k)))) {
+    if (choice === 'sparse' || (choice === 'auto' && prefersSparseKernel(tf.getBackend(), rows, density(k), k.rows))) {
       const y = sparseProduct(input.dataSync() as Float32Array, rows, k);
       let start = 0;
       return widths.map((w) => {

@@ -87,6 +87,16 @@ describe('hmf compress -m prune --sparse through the binary', () => {
     assert.match(stock.stderr, /Unknown layer: HmfLSTM/);
   });
 
+  test('char-lstm x8 per matrix: the report gives the product run on wasm, dense for several rows of a 32-row matrix', async () => {
+    // 87.5% zeros in each matrix: the sparse kernel for one row everywhere; for several rows only
+    // from 128 matrix rows (the 32 x 512 input kernel stays dense there: bench-sparse measured it slower).
+    const sparse = await compressed('lstm-kernels', [fixture('char-lstm'), '-m', 'prune', '-f', '8', '--scope', 'layer', '--sparse']);
+    assert.deepEqual(
+      sparse.report.matrices.map((m) => `${m.layer}/${m.role} ${m.shape.join('x')}: ${m.storage?.kernelOnWasm?.oneRow}/${m.storage?.kernelOnWasm?.rows}`),
+      ['lstm/kernel 32x512: sparse/dense', 'lstm/recurrent_kernel 128x512: sparse/sparse', 'output/kernel 128x80: sparse/sparse'],
+    );
+  });
+
   test('the terminal report says how each pruned matrix is stored', async () => {
     const r = await runHmf(['compress', fixture('intent-mlp'), '-m', 'prune', '-f', '4', '--sparse', '-o', join(dir, 'intent'), '--no-bench', '--quiet']);
     assert.equal(r.code, 0, r.stderr);
