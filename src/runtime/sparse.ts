@@ -183,10 +183,11 @@ function sparseProductJs(x: Float32Array, batch: number, k: Csr): Float32Array {
  * `batchRows` rows with a matrix of `matrixRows` rows and this density (non-zeros / entries)
  * on `backend`, by the crossover `scripts/bench-sparse.ts` measured (wasm, one thread; the
  * table is in README, "Sparse pruning"). One row: not slower from 75% zeros on every shape
- * measured. Several rows: the sparse side pays reading x out of the backend and uploading
- * the result, which the dense product, already in the backend, does not; with few matrix rows
- * (32 x 512, 64 x 1024) that outweighs the multiply-adds saved even at 95% zeros, and from 128
- * rows the sparse kernel was not slower from 80% zeros.
+ * measured but 64 x 1024 (0.95-1.04 at 75% in three runs, not slower from 80%). Several rows:
+ * the sparse side pays reading x out of the backend and uploading the result, which the dense
+ * product, already in the backend, does not; with few matrix rows (32 x 512, 64 x 1024) that
+ * outweighs the multiply-adds saved even at 95% zeros, and from 128 rows the sparse kernel was
+ * not slower from 85% zeros (128 x 80 at 80%: 0.95 and 1.02 in two runs).
  * Backends whose tensors live off the CPU (webgl, webgpu) would pay a read-back per
  * product, and tfjs-node's native product is not measured: always dense there.
  */
@@ -199,7 +200,7 @@ export function prefersSparseKernel(backend: string, batchRows: number, density:
 
 /** Densities up to which the sparse kernel was not slower than TF.js's dense product (see prefersSparseKernel). */
 const WASM_MAX_DENSITY_ONE_ROW = 0.25;
-const WASM_MAX_DENSITY_ROWS = 0.2;
+const WASM_MAX_DENSITY_ROWS = 0.15;
 const WASM_MIN_MATRIX_ROWS = 128;
 const CPU_MAX_DENSITY = 0.5;
 

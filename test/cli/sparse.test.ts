@@ -89,7 +89,7 @@ describe('hmf compress -m prune --sparse through the binary', () => {
 
   test('char-lstm x8 per matrix: the report gives the product run on wasm, dense for several rows of a 32-row matrix', async () => {
     // 87.5% zeros in each matrix: the sparse kernel for one row everywhere; for several rows only
-    // from 128 matrix rows (the 32 x 512 input kernel stays dense there: bench-sparse measured it slower).
+    // in matrices of 128 rows or more (the 32 x 512 input kernel stays dense there: bench-sparse measured it slower).
     const sparse = await compressed('lstm-kernels', [fixture('char-lstm'), '-m', 'prune', '-f', '8', '--scope', 'layer', '--sparse']);
     assert.deepEqual(
       sparse.report.matrices.map((m) => `${m.layer}/${m.role} ${m.shape.join('x')}: ${m.storage?.kernelOnWasm?.oneRow}/${m.storage?.kernelOnWasm?.rows}`),
