@@ -1,41 +1,40 @@
 import { tf } from './tf.js';
 import { cpus } from 'node:os';
+import { rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { backendThreads, initBackend, latencyThreads, limitBackendThreads, type BackendName } from './backend.js';
-import { HmfError, QualityGateError, TargetUnreachableError, UsageError } from './errors.js';
-import { checkedArtifacts, checkOutDir, encodeModel, filesArtifacts, gzipSizes, readModelAndBytes, writeFiles, type ByteSizes, type ModelFile, type Weight } from './io/index.js';
-import { startHelperThread } from './helper/thread.js';
-import { compareOutputs, type FidelityResult } from './measure/fidelity.js';
-import type { Runnable } from './measure/runnable.js';
-import { compareLatency, MIN_RUNS, type BatchLatency } from './measure/latency.js';
-import { formatMs } from './report/format.js';
-import { defaultProbeCount, makeProbes, type InputSignature } from './measure/probes.js';
+import { limitBackendThreads, type BackendName } from './backend.js';
+import { QualityGateError, TargetUnreachableError, UsageError } from './errors.js';
+import { checkOutDir, encodeModel, filesArtifacts, writeFiles } from './io/index.js';
+import type { Dataset } from './data/index.js';
+import type { MethodName, OutputSelection } from './methods/types.js';
+import { isValidFactor } from './plan/budget.js';
+import type { Allocation, Objective, PlanSummary } from './plan/index.js';
+import { AUTO_FACTORS, hasGate, judge, searchFactor } from './plan/auto.js';
+import { fidelityWarnings, latencyWarnings } from './plan/quality.js';
+import { REPORT_SCHEMA_VERSION, type MatrixReport, type Report } from './report/schema.js';
+import { CompressionSession, computeTotals, type Compressed } from './session.js';
+import { TOOL_VERSION } from './version.js';
+import { finetuneModel, type FinetuneSummary, type PruneGroup } from './finetune/index.js';
+import type { InputSignature } from './measure/probes.js';
 import { browserLatency, type BrowserLatencyReport } from './browser/bench.js';
 import { requireChromium } from './browser/chromium.js';
-import type { MethodName, OutputSelection } from './methods/types.js';
-import { graphAdapter, layersAdapter, type ModelAdapter } from './model/adapter.js';
-import { isValidFactor } from './plan/budget.js';
-import { executePlan } from './plan/execute.js';
-import { REPORT_SCHEMA_VERSION, type MatrixReport, type Report } from './report/schema.js';
-import { TOOL_VERSION } from './version.js';
-import { readCalibration } from './calibrate/pipeline.js';
-import { dataBatches } from './calibrate/data.js';
-import type { Dataset } from './data/index.js';
-import { finetuneModel, type FinetuneSummary } from './finetune/index.js';
-import { checkDataFile } from './calibrate/pipeline.js';
-import { evaluate } from './eval.js';
-import { rename, writeFile } from 'node:fs/promises';
 import { sparsifyLayers, type StorageChoice } from './model/sparse.js';
 import type { MatrixRewrite } from './model/rewrite.js';
 import { pruneStats } from './methods/index.js';
-import type { PruneGroup } from './finetune/index.js';
+import type { ModelFile, Weight } from './io/index.js';
+import { LATENCY_BATCHES, MAX_BATCH_SECONDS } from './session.js';
 
 export type PruneSchedule = 'oneshot' | 'gradual';
+import { evaluate, scoreInMemory } from './eval.js';
 
 /** Options of `compress()`; every field has a default. */
 export interface CompressOptions {
-  /** Compression factor of the targeted weights (> 1). @default 4 */
-  factor?: number;
+  /**
+   * Compression factor of the targeted weights (> 1), or `auto`: the largest of
+   * AUTO_FACTORS whose output passes the gate (maxError, minAgreement, or eval with
+   * minAccuracy / maxPerplexity). @default 4
+   */
+  factor?: number | 'auto';
   /** @default 'hmf' */
   method?: MethodName;
   /** HMF: which outputs stay dense. @default 'residual' */
@@ -47,8 +46,25 @@ export interface CompressOptions {
    * @default undefined (k chosen per matrix)
    */
   denseShare?: number;
-  /** Pruning: budget per matrix or across all targeted matrices. @default 'layer' */
+  /**
+   * Pruning: `global` keeps the largest magnitudes across all targeted matrices (one
+   * threshold), `layer` prunes each matrix to the same factor. When set it replaces the
+   * allocation for pruning. @default undefined (the allocation decides)
+   */
   scope?: 'layer' | 'global';
+  /**
+   * How the budget is spread over the targeted matrices: `global` where it costs the
+   * model's output least (sensitivity-weighted error, see src/plan), `uniform` the same
+   * factor for each. @default 'global'
+   */
+  allocate?: Allocation;
+  /**
+   * `balanced`: the best fidelity at the factor, never slower than the original at batch 1
+   * or 32 (layers that would be slower get another structure or stay dense); `size`: the
+   * best fidelity at the factor, latency not considered; `latency`: the fastest model at
+   * the factor. @default 'balanced'
+   */
+  objective?: Objective;
   /**
    * Pruning: store pruned kernels compactly (CSR or bitmap, whichever is smaller; where
    * neither is smaller than dense, dense) as hmf runtime layers, which multiply with a
@@ -75,10 +91,10 @@ export interface CompressOptions {
   force?: boolean;
   /** Measure latency. @default true */
   bench?: boolean;
-  /** Timed runs per model and batch size. @default 30 */
-  runs?: number;
   /** Also time both models inside headless Chromium (wasm and webgl backends). @default false */
   benchBrowser?: boolean;
+  /** Timed runs per model and batch size. @default 30 */
+  runs?: number;
   /** Generated probe examples for fidelity. @default defaultProbeCount(): 128, down to 16 for large models */
   probes?: number;
   /**
@@ -95,6 +111,10 @@ export interface CompressOptions {
   maxError?: number;
   /** Quality gate: smallest top-1 agreement allowed. */
   minAgreement?: number;
+  /** Quality gate on the --eval data's labels: smallest accuracy allowed. */
+  minAccuracy?: number;
+  /** Quality gate on the --eval data's per-step labels: largest perplexity allowed. */
+  maxPerplexity?: number;
   /** The command line, recorded in the report. */
   command?: string;
   /**
@@ -123,12 +143,6 @@ export interface CompressResult {
   outDir: string;
 }
 
-const LATENCY_BATCHES = [1, 32];
-/** Probe examples run through the models at once when measuring fidelity. */
-const PROBE_BATCH = 16;
-/** Seconds of timed runs per batch size; a batch expected to take longer is not timed. */
-const MAX_BATCH_SECONDS = 30;
-
 /** Compresses a TF.js model (docs/ARCHITECTURE.md) and writes it with its report.json. */
 export async function compress(modelPath: string, options: CompressOptions = {}): Promise<CompressResult> {
   const started = performance.now();
@@ -136,9 +150,6 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   const progress = options.onProgress ?? (() => {});
   await checkOutDir(opts.out, opts.force);
   if (opts.benchBrowser) requireChromium('--bench-browser');
-  // The backend starts while the model is read (no TF.js there).
-  const backendReady = initBackend(options.backend);
-  backendReady.catch(() => {}); // awaited after the read; a failure must not be an unhandled rejection first
   const phases: Record<string, number> = {};
   const phase = async <T>(name: string, run: () => T | Promise<T>): Promise<T> => {
     const t0 = performance.now();
@@ -149,308 +160,188 @@ export async function compress(modelPath: string, options: CompressOptions = {})
     }
   };
 
-  progress(`reading ${modelPath}`);
-  const { model, bytes: sizeBefore, checked } = await phase('read', () => readModelAndBytes(modelPath));
-  const backend = await backendReady;
-  if (opts.finetune && model.format === 'graph-model') {
-    throw new UsageError(`--finetune: ${model.path} is a graph model; fine-tuning needs a layers model (graph models have no trainable layers in TF.js)`);
-  }
-  if (opts.sparse && model.format === 'graph-model') throw new UsageError(`--sparse: ${model.path} is a graph model; ${GRAPH_SPARSE_REASON}`);
-  const adapter = await phase('read', () => adapterFor(model, opts.minParams, opts.portable));
-  // A bad --eval file fails before any work, not after the model is written.
-  if (opts.eval) await phase('read', () => checkDataFile(opts.eval!, model, adapter));
-  const calibration = opts.calibration ? await phase('calibrate', () => readCalibration(opts.calibration!, model, adapter, progress)) : null;
-  const executed = await phase('factorize', () =>
-    executePlan(adapter.targets, (t) => adapter.matrix(t), adapter.edits, { ...opts, calibration: calibration?.grams ? { grams: calibration.grams } : undefined }, progress),
-  );
-  const rewritten = await phase('rewrite', () => adapter.rewrite(executed.rewrites));
-  let compressed = rewritten.model;
-  let finetuned: FinetuneSummary | null = null;
-  const threads = backendThreads();
-  if (opts.finetune) {
-    limitBackendThreads(1); // a training step is many small ops: faster on one thread (see limitBackendThreads)
-    const pruned = executed.rewrites.filter((r) => r.result.kind === 'prune');
-    const gradual = opts.pruneSchedule === 'gradual' ? pruneGroups(pruned, opts.scope) : undefined;
-    const masked = gradual ? [] : pruned.map((r) => r.target.weight);
-    const tuned = await phase('finetune', () =>
-      finetuneModel(model, compressed, {
-        data: opts.finetune!,
-        epochs: opts.epochs,
-        learningRate: opts.learningRate,
-        labelWeight: opts.labelWeight,
-        seed: opts.seed,
-        masked,
-        gradual,
-        gradualEnd: opts.pruneEnd,
-        onProgress: progress,
-      }),
-    );
-    compressed = tuned.model;
-    finetuned = tuned.summary;
-  }
-  let rows = executed.rows.map((row) => {
-    const dense = rewritten.leftDense.find((d) => d.weight === row.weight);
-    return dense ? leftDenseRow(row, dense.reason) : row;
-  });
-  // Gradual pruning chose its own masks (per matrix under --scope global): the rows say what was written.
-  if (opts.pruneSchedule === 'gradual') rows = rows.map((row) => (row.method === 'prune' ? measuredPruneRow(row, model.weights, compressed.weights) : row));
-  const totals = computeTotals(model.weights, compressed.weights, rows);
-  let runtimeRequired = rewritten.runtimeRequired;
-  if (opts.sparse) {
-    const pruned = executed.rewrites.filter((r) => r.result.kind === 'prune').map((r) => r.target);
-    const sparse = await phase('rewrite', () => sparsifyLayers(compressed, pruned, opts.quantize));
-    compressed = sparse.model;
-    runtimeRequired ||= sparse.runtimeRequired;
-    rows = rows.map((row) => withStorage(row, sparse.storage));
-    // Stored values: the zeros of compactly stored matrices are not stored any more.
-    totals.storedParams.after -= sparse.storage.reduce((s, c) => s + (c.format === 'dense' ? 0 : c.entries - c.nnz), 0);
-  }
-  const warnings = checkFactor(totals.targeted, rows, opts.factor);
-  const files = await phase('encode', () => encodeModel(compressed, { quantize: opts.quantize }));
-
-  progress('measuring fidelity');
-  // gzip runs on libuv's thread pool, beside the measurement on the main thread.
-  const sizes = Promise.all([sizeBefore, sizeOf(files)]);
-  // Both models reach TF.js from their bytes as stored (the compressed one's as it is written, quantization included).
-  const stored = { original: checkedArtifacts(checked), compressed: filesArtifacts(files, opts.out) };
-  const measured = await phase('measure', () => measure(adapter, model, compressed, stored, opts, progress, calibration?.dataset));
-  const signatures = measured.signatures; // null: the original did not run, and the report says why
-  const browser = opts.benchBrowser && signatures ? await phase('browser', () => timeInBrowser(model, files, signatures, measured.asyncOps.length > 0, opts, progress)) : null;
-  const [before, after] = await phase('sizes', () => sizes);
-  const report: Report = {
-    schemaVersion: REPORT_SCHEMA_VERSION,
-    tool: { name: 'hmf', version: TOOL_VERSION },
-    command: options.command ?? `compress ${modelPath}`,
-    warnings,
-    model: { path: model.path, format: model.format, className: adapter.className, asyncOps: measured.asyncOps },
-    output: { path: opts.out, runtimeRequired },
-    options: {
-      method: opts.method,
-      factor: opts.factor,
-      selection: opts.selection,
-      denseShare: opts.denseShare ?? null,
-      scope: opts.scope,
-      sparse: opts.sparse,
-      pruneSchedule: opts.pruneSchedule,
-      minParams: opts.minParams,
-      seed: opts.seed,
-      portable: opts.portable,
-      quantize: opts.quantize,
-    },
-    matrices: rows,
-    skipped: [...adapter.skipped],
-    unknownLayers: [...adapter.unknownLayers],
-    totals: { ...totals, bytes: { before, after, factorRaw: before.raw / after.raw, factorGzip: before.gzip / after.gzip } },
-    latency: measured.latency,
-    ...(browser ? { browserLatency: browser } : {}),
-    fidelity: calibration
-      ? { probes: calibration.dataset.count, source: 'calibration', ...measured.fidelity }
-      : { probes: measured.probes, source: 'generated', ...measured.fidelity },
-    ...(calibration ? { calibration: calibration.summary(rows) } : {}),
-    ...(finetuned ? { finetune: finetuned } : {}),
-    context: {
-      backend,
-      threads,
-      tfjsVersion: tf.version.tfjs,
-      node: process.version,
-      cpu: `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}`,
-      platform: `${process.platform}-${process.arch}`,
-      wallSeconds: 0,
-      phases,
-    },
-  };
-  checkGates(report, opts.maxError, opts.minAgreement);
-  report.context.wallSeconds = (performance.now() - started) / 1000;
-
-  progress(`writing ${opts.out}`);
-  files.set('report.json', new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
-  await writeFiles(files, opts.out, { force: opts.force });
-  if (opts.eval) {
-    progress(`evaluating ${opts.out} on ${opts.eval}`);
-    report.eval = await evaluate(join(opts.out, 'model.json'), { data: opts.eval, reference: model.path, backend: options.backend, onProgress: progress });
-    // Replaced by a rename, so the folder never holds a partly written report.json.
-    const partial = join(opts.out, `.report.json.hmf-${process.pid}`);
-    await writeFile(partial, `${JSON.stringify(report, null, 2)}\n`);
-    await rename(partial, join(opts.out, 'report.json'));
-  }
-  return { report, outDir: opts.out };
-}
-
-function adapterFor(model: ModelFile, minParams: number, portable: boolean): ModelAdapter {
-  return model.format === 'graph-model' ? graphAdapter(model, minParams) : layersAdapter(model, minParams, portable);
-}
-
-/**
- * Why graph models get no --sparse: they must load with stock tf.loadGraphModel, and TF.js
- * has no sparse matrix product op (tfjs-converter does not convert SparseTensorDenseMatMul).
- */
-const GRAPH_SPARSE_REASON =
-  'graph models must load with stock TF.js ops, which have no sparse matrix product (tfjs-converter does not support SparseTensorDenseMatMul), so pruned graph kernels stay dense; their zeros shrink the gzip size';
-
-/** Gradual pruning groups: each pruned matrix with its one-shot count, or all of them together (--scope global). */
-function pruneGroups(pruned: readonly MatrixRewrite[], scope: 'layer' | 'global'): PruneGroup[] {
-  const groups = pruned.map((r) => ({ weights: [r.target.weight], keep: r.result.kind === 'prune' ? r.result.params : 0 }));
-  return scope === 'global' ? [{ weights: groups.flatMap((g) => g.weights), keep: groups.reduce((s, g) => s + g.keep, 0) }] : groups;
-}
-
-/** A pruned matrix's row from the values written: non-zeros, sparsity and error against the original. */
-function measuredPruneRow(row: MatrixReport, before: readonly Weight[], after: readonly Weight[]): MatrixReport {
-  const original = before.find((w) => w.name === row.weight)?.values;
-  const written = after.find((w) => w.name === row.weight)?.values;
-  if (!(original instanceof Float32Array) || !(written instanceof Float32Array)) throw new Error(`internal: pruned weight ${row.weight} missing`);
-  const { params, error } = pruneStats(original, written);
-  const lookup = row.macsBefore === 0;
-  return { ...row, paramsAfter: params, sparsity: 1 - params / row.paramsBefore, macsAfter: lookup ? 0 : params, relativeError: error };
-}
-
-/** The report row of a pruned matrix with how the written model stores it. */
-function withStorage(row: MatrixReport, storage: readonly StorageChoice[]): MatrixReport {
-  const s = storage.find((c) => c.weight === row.weight);
-  return s ? { ...row, storage: { format: s.format, bytes: s.bytes, denseBytes: s.denseBytes, density: s.nnz / Math.max(1, s.entries), kernelOnWasm: s.kernelOnWasm, note: s.note } } : row;
-}
-
-/** A matrix the method compressed but the rewrite could not express (e.g. --portable). */
-function leftDenseRow(row: MatrixReport, reason: string): MatrixReport {
-  return {
-    ...row,
-    method: 'dense',
-    rank: null,
-    denseOutputs: null,
-    selection: null,
-    sparsity: null,
-    paramsAfter: row.paramsBefore,
-    macsAfter: row.macsBefore,
-    relativeError: 0,
-    note: reason,
-  };
-}
-
-/** What measure() found: fidelity per output (or why not), and latency unless --no-bench. */
-interface Measured {
-  fidelity: FidelityResult;
-  probes: number;
-  latency: Report['latency'];
-  /** Ops that made the models run through executeAsync (graph models). */
-  asyncOps: string[];
-  /** The inputs as probed; null when the original could not be loaded. */
-  signatures: InputSignature[] | null;
-}
-
-/**
- * Fidelity on seeded probes, and latency (batch 1 and 32) unless --no-bench. A model that
- * TF.js cannot load or run on probes of its own signature (the original as given) is
- * written all the same: the report says what could not be measured and why.
- */
-async function measure(
-  adapter: ModelAdapter,
-  model: ModelFile,
-  compressed: ModelFile,
-  stored: { original: tf.io.ModelArtifacts; compressed: tf.io.ModelArtifacts },
-  opts: ResolvedOptions,
-  progress: (message: string) => void,
-  data?: Dataset,
-): Promise<Measured> {
-  startHelperThread(); // shares the fidelity tally of large outputs (ready long before the models have run)
-  const unmeasurable = (why: string, asyncOps: string[] = []): Measured => ({
-    fidelity: { outputs: [], unmeasured: [{ output: '(all)', reason: why }] },
-    probes: 0,
-    latency: opts.bench ? { runs: opts.runs, threads: latencyThreads(), batches: [], skipped: [`not timed: ${why}`] } : null,
-    asyncOps,
-    signatures: null,
-  });
-  let loadedOriginal;
-  try {
-    loadedOriginal = await adapter.load(model, stored.original);
-  } catch (err) {
-    if (err instanceof HmfError) throw err;
-    return unmeasurable(`TF.js ${tf.version.tfjs} cannot load the original model: ${(err as Error).message}`);
-  }
-  const { runnable: original, signatures, macsPerExample, asyncOps = [] } = loadedOriginal;
-  const probes = opts.probes ?? defaultProbeCount(macsPerExample);
-  let smaller: Runnable;
-  try {
-    smaller = (await adapter.load(compressed, stored.compressed)).runnable;
-  } catch (err) {
-    original.dispose();
-    throw err;
-  }
-  try {
-    // A model that fixes its batch size is probed in batches of that size.
-    const fixedBatch = signatures.find((s) => s.batch !== undefined)?.batch;
-    const batches: tf.Tensor[][] = [];
-    // Small batches keep both models' outputs small (a 10000-word softmax over 35 steps is
-    // 179 MB per model at 128 probes); compareOutputs sums over the batches. Generated probes
-    // come in batches of about PROBE_BATCH, a remainder under half a batch spread over the
-    // others: each batch pays a recurrent model's per-step work once (the PTB benchmark's
-    // 18 probes, measure phase: as 16 + 2, 1.56 s; as one batch of 18, 1.40 s).
-    if (data) batches.push(...dataBatches(data, fixedBatch ?? PROBE_BATCH, 0, data.count, fixedBatch));
-    const batchSize = fixedBatch ?? Math.ceil(probes / Math.max(1, Math.round(probes / PROBE_BATCH)));
-    for (let done = 0; !data && done < probes; done += batchSize) {
-      batches.push(makeProbes(signatures, Math.min(batchSize, fixedBatch ?? probes - done), opts.seed + done));
-    }
-    let fidelity: FidelityResult;
-    try {
-      // The original alone first: a model that does not run on probes of its own signature
-      // cannot be measured, which is not an error of hmf's.
-      tf.dispose(await original.run(batches[0] ?? []));
-    } catch (err) {
-      tf.dispose(batches.flat());
-      const inputs = signatures.map((s) => `${s.name} ${s.dtype}[${s.shape.join(', ')}]`).join(', ');
-      return unmeasurable(`the original model does not run on ${data ? 'the calibration examples' : `generated probes (${inputs})`}: ${(err as Error).message}`, asyncOps);
-    }
-    try {
-      fidelity = await compareOutputs(original, smaller, batches);
-    } finally {
-      tf.dispose(batches.flat());
-    }
-    if (!opts.bench) return { fidelity, probes, latency: null, asyncOps, signatures };
-    const timedThreads = limitBackendThreads(latencyThreads());
-    const latency: BatchLatency[] = [];
-    const skipped: string[] = [];
-    for (const batch of fixedBatch ? [fixedBatch] : LATENCY_BATCHES) {
-      // A large batch of a slow model would take minutes even at the minimum run count.
-      const previous = latency[latency.length - 1];
-      const estimate = previous ? ((previous.original.medianMs + previous.compressed.medianMs) * (batch / previous.batch) * (MIN_RUNS + 1)) / 1000 : 0;
-      if (estimate > MAX_BATCH_SECONDS) {
-        skipped.push(`batch ${batch} not timed: about ${Math.round(estimate)} s at ${MIN_RUNS} runs (batch ${previous.batch} takes ${formatMs(previous.original.medianMs)})`);
-        continue;
+  const session = await CompressionSession.open(
+    modelPath,
+    { minParams: opts.minParams, portable: opts.portable, seed: opts.seed, probes: opts.probes, runs: opts.runs, calibration: opts.calibration, check: opts.eval, backend: options.backend },
+    progress,
+    phase,
+    (model) => {
+      if (opts.finetune && model.format === 'graph-model') {
+        throw new UsageError(`--finetune: ${model.path} is a graph model; fine-tuning needs a layers model (graph models have no trainable layers in TF.js)`);
       }
-      progress(`timing batch ${batch}`);
-      const inputs = makeProbes(signatures, batch, opts.seed + batch);
-      latency.push(await compareLatency(original, smaller, inputs, batch, { runs: opts.runs, maxSeconds: MAX_BATCH_SECONDS }));
-      tf.dispose(inputs);
-    }
-    return { fidelity, probes, latency: { runs: opts.runs, threads: timedThreads, batches: latency, skipped }, asyncOps, signatures };
-  } finally {
-    original.dispose();
-    smaller.dispose();
-  }
-}
-
-/** --bench-browser: the original from its folder, the compressed model as it is about to be written. */
-function timeInBrowser(
-  model: ModelFile,
-  files: Map<string, Uint8Array>,
-  signatures: InputSignature[],
-  executeAsync: boolean,
-  opts: ResolvedOptions,
-  progress: (m: string) => void,
-): Promise<BrowserLatencyReport> {
-  const fixed = signatures.find((s) => s.batch !== undefined)?.batch;
-  return browserLatency(
-    { files: dirname(model.path), format: model.format, executeAsync },
-    { files, format: model.format, executeAsync },
-    signatures,
-    { batches: fixed ? [fixed] : LATENCY_BATCHES, runs: opts.runs, seed: opts.seed, maxSeconds: MAX_BATCH_SECONDS, flag: '--bench-browser', onProgress: progress },
+      if (opts.sparse && model.format === 'graph-model') throw new UsageError(`--sparse: ${model.path} is a graph model; ${GRAPH_SPARSE_REASON}`);
+    },
   );
+  try {
+    const { model, adapter, calibration } = session;
+    const plan = (factor: number) => ({ method: opts.method, factor, allocate: opts.allocate, objective: opts.objective, selection: opts.selection, denseShare: opts.denseShare, scope: opts.scope });
+    let chosen: { factor: number; candidate: Compressed; files?: Map<string, Uint8Array>; fidelity?: Awaited<ReturnType<CompressionSession['fidelity']>> };
+    let auto: Report['auto'];
+    if (opts.factor === 'auto') {
+      const evalData = new Map<string, Dataset>();
+      let best: typeof chosen | null = null;
+      const search = await phase('factorize', () =>
+        searchFactor(async (factor) => {
+          progress(`--factor auto: trying x${factor}`);
+          let candidate: Compressed;
+          try {
+            candidate = await session.compressAt(plan(factor));
+            checkFactor(computeTotals(model.weights, candidate.rewritten.model.weights, candidate.rows).targeted, candidate.rows, factor, candidate.planned.summary);
+          } catch (err) {
+            if (err instanceof TargetUnreachableError) return { factor, passed: false, reason: err.message, relativeError: null, top1Agreement: null, accuracy: null, perplexity: null };
+            throw err;
+          }
+          const files = encodeModel(candidate.rewritten.model, { quantize: opts.quantize });
+          const fidelity = await session.fidelity(candidate.rewritten.model, files);
+          const metrics = opts.eval && (opts.minAccuracy !== undefined || opts.maxPerplexity !== undefined)
+            ? await scoreInMemory(candidate.rewritten.model, filesArtifacts(files, candidate.rewritten.model.path), opts.eval, evalData)
+            : null;
+          const trial = judge(factor, opts, fidelity.outputs, metrics);
+          if (trial.passed && (!best || factor > best.factor)) best = { factor, candidate, files, fidelity };
+          return trial;
+        }),
+      );
+      if (!search.chosen || !best) {
+        const tried = search.tried.map((t) => `x${t.factor}: ${t.reason}`).join('; ');
+        throw new QualityGateError(`--factor auto: no factor passes the gate (tried ${tried})`);
+      }
+      chosen = best;
+      auto = { factors: [...AUTO_FACTORS], tried: search.tried, chosen: chosen.factor };
+      // The last trial's plan may not be the chosen one's: plan the chosen factor again (its sketches are kept).
+      if (search.tried[search.tried.length - 1].factor !== chosen.factor) chosen = { factor: chosen.factor, candidate: await phase('factorize', () => session.compressAt(plan(chosen.factor))) };
+    } else {
+      const factor = opts.factor;
+      chosen = { factor, candidate: await phase('factorize', () => session.compressAt(plan(factor))) };
+    }
+    const factor = chosen.factor;
+    const { planned, rewritten } = chosen.candidate;
+    let rows = chosen.candidate.rows;
+    let compressed = rewritten.model;
+    let finetuned: FinetuneSummary | null = null;
+    const threads = session.threads();
+    if (opts.finetune) {
+      limitBackendThreads(1); // a training step is many small ops: faster on one thread (see limitBackendThreads)
+      const pruned = planned.rewrites.filter((r) => r.result.kind === 'prune');
+      const gradual = opts.pruneSchedule === 'gradual' ? pruneGroups(pruned, opts.scope ?? 'layer') : undefined;
+      const masked = gradual ? [] : pruned.map((r) => r.target.weight);
+      const tuned = await phase('finetune', () =>
+        finetuneModel(model, compressed, {
+          data: opts.finetune!,
+          epochs: opts.epochs,
+          learningRate: opts.learningRate,
+          labelWeight: opts.labelWeight,
+          seed: opts.seed,
+          masked,
+          gradual,
+          gradualEnd: opts.pruneEnd,
+          onProgress: progress,
+        }),
+      );
+      compressed = tuned.model;
+      finetuned = tuned.summary;
+    }
+    // Gradual pruning chose its own masks (per matrix under --scope global): the rows say what was written.
+    if (opts.pruneSchedule === 'gradual') rows = rows.map((row) => (row.method === 'prune' ? measuredPruneRow(row, model.weights, compressed.weights) : row));
+    const totals = computeTotals(model.weights, compressed.weights, rows);
+    const warnings = checkFactor(totals.targeted, rows, factor, planned.summary);
+    let runtimeRequired = rewritten.runtimeRequired;
+    if (opts.sparse) {
+      const pruned = planned.rewrites.filter((r) => r.result.kind === 'prune').map((r) => r.target);
+      const sparse = await phase('rewrite', () => sparsifyLayers(compressed, pruned, opts.quantize));
+      compressed = sparse.model;
+      runtimeRequired ||= sparse.runtimeRequired;
+      rows = rows.map((row) => withStorage(row, sparse.storage));
+      // Stored values: the zeros of compactly stored matrices are not stored any more.
+      totals.storedParams.after -= sparse.storage.reduce((s, c) => s + (c.format === 'dense' ? 0 : c.entries - c.nnz), 0);
+    }
+    const unchanged = !finetuned && !opts.sparse && chosen.files;
+    const files = unchanged ? chosen.files! : await phase('encode', () => encodeModel(compressed, { quantize: opts.quantize }));
+
+    progress('measuring fidelity');
+    // gzip runs on libuv's thread pool, beside the measurement on the main thread.
+    const sizes = Promise.all([session.sizeBefore, session.sizeOf(files)]);
+    const fidelity = unchanged && chosen.fidelity ? chosen.fidelity : await phase('measure', () => session.fidelity(compressed, files));
+    const latency = opts.bench ? await phase('measure', () => session.latency(compressed, files, fidelity)) : null;
+    const asyncOps = await session.asyncOps();
+    const signatures = await session.signatures(); // null: the original did not run, and the report says why
+    const browser = opts.benchBrowser && signatures ? await phase('browser', () => timeInBrowser(model, files, signatures, asyncOps.length > 0, opts, progress)) : null;
+    const [before, after] = await phase('sizes', () => sizes);
+    const report: Report = {
+      schemaVersion: REPORT_SCHEMA_VERSION,
+      tool: { name: 'hmf', version: TOOL_VERSION },
+      command: options.command ?? `compress ${modelPath}`,
+      warnings,
+      model: { path: model.path, format: model.format, className: adapter.className, asyncOps },
+      output: { path: opts.out, runtimeRequired },
+      options: {
+        method: opts.method,
+        factor,
+        selection: opts.selection,
+        denseShare: opts.denseShare ?? null,
+        scope: opts.scope ?? null,
+        allocate: opts.allocate,
+        objective: opts.objective,
+        sparse: opts.sparse,
+        pruneSchedule: opts.pruneSchedule,
+        minParams: opts.minParams,
+        seed: opts.seed,
+        portable: opts.portable,
+        quantize: opts.quantize,
+      },
+      matrices: rows,
+      plan: planned.summary,
+      ...(auto ? { auto } : {}),
+      skipped: [...adapter.skipped],
+      unknownLayers: [...adapter.unknownLayers],
+      totals: { ...totals, bytes: { before, after, factorRaw: before.raw / after.raw, factorGzip: before.gzip / after.gzip } },
+      latency,
+      ...(browser ? { browserLatency: browser } : {}),
+      fidelity,
+      ...(calibration ? { calibration: calibration.summary(rows) } : {}),
+      ...(finetuned ? { finetune: finetuned } : {}),
+      context: {
+        backend: session.backend,
+        threads,
+        tfjsVersion: tf.version.tfjs,
+        node: process.version,
+        cpu: `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}`,
+        platform: `${process.platform}-${process.arch}`,
+        wallSeconds: 0,
+        phases,
+      },
+    };
+    report.warnings.push(
+      ...fidelityWarnings(fidelity.outputs, { factor, calibrated: calibration !== null, finetuned: finetuned !== null, source: fidelity.source }),
+      ...latencyWarnings(latency?.batches ?? [], opts.objective),
+    );
+    checkGates(report, opts.maxError, opts.minAgreement);
+    report.context.wallSeconds = (performance.now() - started) / 1000;
+
+    progress(`writing ${opts.out}`);
+    files.set('report.json', new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
+    await writeFiles(files, opts.out, { force: opts.force });
+    if (opts.eval) {
+      progress(`evaluating ${opts.out} on ${opts.eval}`);
+      report.eval = await evaluate(join(opts.out, 'model.json'), { data: opts.eval, reference: model.path, backend: options.backend, onProgress: progress });
+      // Replaced by a rename, so the folder never holds a partly written report.json.
+      const partial = join(opts.out, `.report.json.hmf-${process.pid}`);
+      await writeFile(partial, `${JSON.stringify(report, null, 2)}\n`);
+      await rename(partial, join(opts.out, 'report.json'));
+    }
+    return { report, outDir: opts.out };
+  } finally {
+    await session.close();
+  }
 }
 
 interface ResolvedOptions {
-  factor: number;
+  factor: number | 'auto';
   method: MethodName;
   selection: OutputSelection;
   denseShare?: number;
-  scope: 'layer' | 'global';
+  scope?: 'layer' | 'global';
+  allocate: Allocation;
+  objective: Objective;
   sparse: boolean;
   pruneSchedule: PruneSchedule;
   pruneEnd?: number;
@@ -467,6 +358,8 @@ interface ResolvedOptions {
   probes?: number;
   maxError?: number;
   minAgreement?: number;
+  minAccuracy?: number;
+  maxPerplexity?: number;
   calibration?: string;
   finetune?: string;
   epochs?: number;
@@ -477,7 +370,7 @@ interface ResolvedOptions {
 
 function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions {
   const factor = o.factor ?? 4;
-  if (!isValidFactor(factor)) throw new UsageError(`--factor: expected a number greater than 1, found ${factor}`);
+  if (factor !== 'auto' && !isValidFactor(factor)) throw new UsageError(`--factor: expected a number greater than 1 or auto, found ${factor}`);
   const method = o.method ?? 'hmf';
   if (!['hmf', 'lmf', 'prune'].includes(method)) throw new UsageError(`--method: expected hmf, lmf or prune, found ${method}`);
   const selection = o.selection ?? 'residual';
@@ -486,8 +379,13 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
     throw new UsageError(`--dense-share: expected a number in [0, 1), found ${o.denseShare}`);
   }
   if (o.denseShare !== undefined && method !== 'hmf') throw new UsageError(`--dense-share: only applies to -m hmf, found -m ${method}`);
-  const scope = o.scope ?? 'layer';
-  if (!['layer', 'global'].includes(scope)) throw new UsageError(`--scope: expected layer or global, found ${scope}`);
+  const scope = o.scope;
+  if (scope !== undefined && !['layer', 'global'].includes(scope)) throw new UsageError(`--scope: expected layer or global, found ${scope}`);
+  if (scope !== undefined && method !== 'prune') throw new UsageError(`--scope: only applies to -m prune, found -m ${method}`);
+  const allocate = o.allocate ?? 'global';
+  if (!['global', 'uniform'].includes(allocate)) throw new UsageError(`--allocate: expected global or uniform, found ${allocate}`);
+  const objective = o.objective ?? 'balanced';
+  if (!['balanced', 'size', 'latency'].includes(objective)) throw new UsageError(`--objective: expected balanced, size or latency, found ${objective}`);
   const sparse = o.sparse ?? false;
   if (sparse && method !== 'prune') throw new UsageError(`--sparse: stores pruned kernels compactly, so it needs -m prune; found -m ${method}`);
   if (sparse && o.portable) throw new UsageError('--sparse with --portable: compactly stored kernels need the hmf runtime, which --portable forbids');
@@ -519,12 +417,24 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
   if (o.minAgreement !== undefined && !(o.minAgreement >= 0 && o.minAgreement <= 1)) {
     throw new UsageError(`--min-agreement: expected a number between 0 and 1, found ${o.minAgreement}`);
   }
+  if (o.minAccuracy !== undefined && !(o.minAccuracy >= 0 && o.minAccuracy <= 1)) throw new UsageError(`--min-accuracy: expected a number between 0 and 1, found ${o.minAccuracy}`);
+  if (o.maxPerplexity !== undefined && !(o.maxPerplexity >= 1)) throw new UsageError(`--max-perplexity: expected a number >= 1, found ${o.maxPerplexity}`);
+  for (const [flag, v] of [['--min-accuracy', o.minAccuracy], ['--max-perplexity', o.maxPerplexity]] as const) {
+    if (v !== undefined && factor !== 'auto') throw new UsageError(`${flag}: only applies with --factor auto`);
+    if (v !== undefined && !o.eval) throw new UsageError(`${flag}: needs --eval data.json with labels to score the candidates on`);
+  }
+  if (factor === 'auto' && !hasGate(o)) {
+    throw new UsageError('--factor auto: expected a gate to search against: --max-error, --min-agreement, or --eval data.json with --min-accuracy or --max-perplexity');
+  }
+  if (factor === 'auto' && o.finetune) throw new UsageError('--factor auto: does not fine-tune each candidate; give --finetune a factor, or search first and fine-tune at the factor it finds');
   return {
     factor,
     method,
     selection,
     denseShare: o.denseShare,
     scope,
+    allocate,
+    objective,
     sparse,
     pruneSchedule,
     pruneEnd: o.pruneEnd,
@@ -540,6 +450,8 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
     probes,
     maxError: o.maxError,
     minAgreement: o.minAgreement,
+    minAccuracy: o.minAccuracy,
+    maxPerplexity: o.maxPerplexity,
     calibration: o.calibration,
     finetune: o.finetune,
     epochs,
@@ -550,31 +462,11 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
 }
 
 /** `<model folder>-<method>-x<factor>` beside the model's folder (docs/ARCHITECTURE.md §5). */
-export function defaultOutDir(modelPath: string, method: string, factor: number): string {
+export function defaultOutDir(modelPath: string, method: string, factor: number | 'auto'): string {
   const folder = dirname(resolve(modelPath));
-  return join(dirname(folder), `${basename(folder)}-${method}-x${factor}`);
+  return join(dirname(folder), `${basename(folder)}-${method}-${factor === 'auto' ? 'auto' : `x${factor}`}`);
 }
 
-function computeTotals(before: readonly Weight[], after: readonly Weight[], rows: readonly MatrixReport[]) {
-  const count = (ws: readonly Weight[]) => ws.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
-  const targetedBefore = rows.reduce((s, r) => s + r.paramsBefore, 0);
-  const targetedAfter = rows.reduce((s, r) => s + r.paramsAfter, 0);
-  const storedBefore = count(before);
-  const storedAfter = count(after);
-  // Pruned zeros are stored but are not parameters.
-  const prunedZeros = rows.reduce((s, r) => s + (r.method === 'prune' ? r.paramsBefore - r.paramsAfter : 0), 0);
-  const modelAfter = storedAfter - prunedZeros;
-  return {
-    targeted: { paramsBefore: targetedBefore, paramsAfter: targetedAfter, factor: ratio(targetedBefore, targetedAfter) },
-    model: { paramsBefore: storedBefore, paramsAfter: modelAfter, factor: ratio(storedBefore, modelAfter) },
-    storedParams: { before: storedBefore, after: storedAfter },
-    macs: { before: rows.reduce((s, r) => s + r.macsBefore, 0), after: rows.reduce((s, r) => s + r.macsAfter, 0) },
-  };
-}
-
-function ratio(a: number, b: number): number {
-  return b === 0 ? Infinity : a / b;
-}
 
 /** docs/ARCHITECTURE.md §1: the achieved factor lands within 3% of the target, or the run fails naming the matrices. */
 /**
@@ -583,11 +475,67 @@ function ratio(a: number, b: number): number {
  * matrix was compressed and only whole rank steps keep the total off target (a single
  * small matrix, say), the output is written with a warning that says so.
  */
-function checkFactor(targeted: { factor: number }, rows: readonly MatrixReport[], factor: number): string[] {
+/**
+ * Why graph models get no --sparse: they must load with stock tf.loadGraphModel, and TF.js
+ * has no sparse matrix product op (tfjs-converter does not convert SparseTensorDenseMatMul).
+ */
+const GRAPH_SPARSE_REASON =
+  'graph models must load with stock TF.js ops, which have no sparse matrix product (tfjs-converter does not support SparseTensorDenseMatMul), so pruned graph kernels stay dense; their zeros shrink the gzip size';
+
+/** Gradual pruning groups: each pruned matrix with its one-shot count, or all of them together (--scope global). */
+function pruneGroups(pruned: readonly MatrixRewrite[], scope: 'layer' | 'global'): PruneGroup[] {
+  const groups = pruned.map((r) => ({ weights: [r.target.weight], keep: r.result.kind === 'prune' ? r.result.params : 0 }));
+  return scope === 'global' ? [{ weights: groups.flatMap((g) => g.weights), keep: groups.reduce((s, g) => s + g.keep, 0) }] : groups;
+}
+
+/** A pruned matrix's row from the values written: non-zeros, sparsity and error against the original. */
+function measuredPruneRow(row: MatrixReport, before: readonly Weight[], after: readonly Weight[]): MatrixReport {
+  const original = before.find((w) => w.name === row.weight)?.values;
+  const written = after.find((w) => w.name === row.weight)?.values;
+  if (!(original instanceof Float32Array) || !(written instanceof Float32Array)) throw new Error(`internal: pruned weight ${row.weight} missing`);
+  const { params, error } = pruneStats(original, written);
+  const lookup = row.macsBefore === 0;
+  return { ...row, paramsAfter: params, sparsity: 1 - params / row.paramsBefore, macsAfter: lookup ? 0 : params, relativeError: error };
+}
+
+/** The report row of a pruned matrix with how the written model stores it. */
+function withStorage(row: MatrixReport, storage: readonly StorageChoice[]): MatrixReport {
+  const s = storage.find((c) => c.weight === row.weight);
+  return s ? { ...row, storage: { format: s.format, bytes: s.bytes, denseBytes: s.denseBytes, density: s.nnz / Math.max(1, s.entries), kernelOnWasm: s.kernelOnWasm, note: s.note } } : row;
+}
+
+/** --bench-browser: the original from its folder, the compressed model as it is about to be written. */
+function timeInBrowser(
+  model: ModelFile,
+  files: Map<string, Uint8Array>,
+  signatures: InputSignature[],
+  executeAsync: boolean,
+  opts: ResolvedOptions,
+  progress: (m: string) => void,
+): Promise<BrowserLatencyReport> {
+  const fixed = signatures.find((s) => s.batch !== undefined)?.batch;
+  return browserLatency(
+    { files: dirname(model.path), format: model.format, executeAsync },
+    { files, format: model.format, executeAsync },
+    signatures,
+    { batches: fixed ? [fixed] : LATENCY_BATCHES, runs: opts.runs, seed: opts.seed, maxSeconds: MAX_BATCH_SECONDS, flag: '--bench-browser', onProgress: progress },
+  );
+}
+
+function checkFactor(targeted: { factor: number }, rows: readonly MatrixReport[], factor: number, plan?: PlanSummary): string[] {
   if (rows.length === 0 || Math.abs(targeted.factor - factor) / factor <= 0.03) return [];
-  const dense = rows.filter((r) => r.method === 'dense').map((r) => `${r.weight} [${r.shape.join('x')}]: ${r.note}`);
   const got = `factor ${factor} not reached within 3% on the targeted weights: got ${targeted.factor.toFixed(3)}`;
-  if (dense.length) throw new TargetUnreachableError(`${got}; left dense: ${dense.join('; ')}`);
+  const forSpeed = (plan?.latency ?? []).filter((l) => l.action !== 'kept');
+  if (targeted.factor > factor && forSpeed.length) {
+    // More compressed than asked: layers were held back for speed and the rest of the budget had nowhere to go.
+    return [`${got}, smaller than asked: ${forSpeed.map((l) => `${l.layer}: ${l.action}`).join('; ')}; --objective size reaches the factor itself`];
+  }
+  const dense = rows.filter((r) => r.method === 'dense').map((r) => `${r.weight} [${r.shape.join('x')}]: ${r.note}`);
+  if (dense.length && targeted.factor < factor) {
+    const forSpeedDense = rows.some((r) => r.method === 'dense' && r.note?.includes('slower'));
+    const next = forSpeedDense ? `; --objective size accepts a model slower than the original${plan?.allocate === 'uniform' ? ', --allocate global moves the budget to other matrices' : ''}` : '';
+    throw new TargetUnreachableError(`${got}; left dense: ${dense.join('; ')}${next}`);
+  }
   const steps = rows.filter((r) => r.rank !== null).map((r) => `${r.weight} rank ${r.rank} (steps of ${r.shape[0] + r.shape[1]} parameters)`);
   return [`${got}, the nearest whole ranks: ${steps.join('; ')}`];
 }
@@ -602,8 +550,3 @@ function checkGates(report: Report, maxError: number | undefined, minAgreement: 
     }
   }
 }
-
-function sizeOf(files: ReadonlyMap<string, Uint8Array>): Promise<ByteSizes> {
-  return gzipSizes([...files.values()]);
-}
-

@@ -98,11 +98,35 @@ export async function evaluate(modelPath: string, options: EvalOptions): Promise
 
 /** Reads and loads a model through its format's adapter; anything TF.js cannot load is a ModelFormatError (exit 3). */
 async function loadModel(path: string): Promise<LoadedModel> {
-  const file = await readModel(path);
+  return loadFile(await readModel(path));
+}
+
+/**
+ * Scores a model held in memory (`artifacts`: its files as they would be written) on a data
+ * file's labelled examples: `--factor auto` gates on it without writing each candidate.
+ * The data file is read once per model interface (`cache`).
+ */
+export async function scoreInMemory(file: ModelFile, artifacts: tf.io.ModelArtifacts, dataPath: string, cache: Map<string, Dataset>): Promise<LabelMetrics | null> {
+  const model = await loadFile(file, artifacts);
+  try {
+    const signatures = dataSignatures(model.file, model.signatures);
+    const key = JSON.stringify(signatures);
+    let dataset = cache.get(key);
+    if (!dataset) {
+      dataset = await readDataFile(dataPath, signatures, { output: labelledOutput(model.outputShapes[0] ?? [], signatures) });
+      cache.set(key, dataset);
+    }
+    return (await run(model, null, dataset, model.fixedBatch ?? DEFAULT_BATCH, () => {})).metrics;
+  } finally {
+    model.runnable.dispose();
+  }
+}
+
+async function loadFile(file: ModelFile, artifacts?: tf.io.ModelArtifacts): Promise<LoadedModel> {
   let loaded: Awaited<ReturnType<ReturnType<typeof layersAdapter>['load']>>;
   try {
     const adapter = file.format === 'graph-model' ? graphAdapter(file, Number.MAX_SAFE_INTEGER) : layersAdapter(file, Number.MAX_SAFE_INTEGER);
-    loaded = await adapter.load(file);
+    loaded = await adapter.load(file, artifacts);
   } catch (err) {
     if (err instanceof HmfError) throw err;
     throw new ModelFormatError(`${file.path}: TF.js cannot load the model: ${(err as Error).message}`, { cause: err });

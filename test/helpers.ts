@@ -45,6 +45,13 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * The planner's latency answers (src/plan/latencyCache.ts) go into this process's test root:
+ * tests measure afresh rather than reuse a cache the machine kept from other runs, and runs
+ * within one test file (the same command twice) share them, as a user's runs would.
+ */
+process.env.HMF_LATENCY_CACHE ??= join(testRoot(), 'latency.json');
+
 /** A fresh folder inside this process's test root (see testRoot). */
 export function tempDir(prefix = 'hmf-test-'): string {
   return mkdtempSync(join(testRoot(), prefix));

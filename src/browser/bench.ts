@@ -1,5 +1,5 @@
 import { tf } from '../tf.js';
-import { MIN_RUNS, roundSamples, stats, type BatchLatency } from '../measure/latency.js';
+import { MIN_RUNS, roundSamples, stats, type BatchLatency, verdictOf } from '../measure/latency.js';
 import { makeProbes, type InputSignature } from '../measure/probes.js';
 import { formatMs } from '../report/format.js';
 import type { ModelFormat } from './page.js';
@@ -89,7 +89,7 @@ export async function browserLatency(
         }
         const a = stats(times.a);
         const b = stats(times.b);
-        batches.push({ batch, original: a, compressed: b, speedup: a.medianMs / b.medianMs, runs: times.a.length, samples: { original: roundSamples(times.a), compressed: roundSamples(times.b) } });
+        batches.push({ batch, original: a, compressed: b, speedup: a.medianMs / b.medianMs, runs: times.a.length, verdict: verdictOf(times.a, times.b), samples: { original: roundSamples(times.a), compressed: roundSamples(times.b) } });
       }
       await page.dispose('original');
       await page.dispose('compressed');

@@ -45,7 +45,7 @@ export async function renderPage(htmlPath: string, width = 1200): Promise<Render
           kind: f.getAttribute('data-plot') ?? '',
           width: box?.width ?? 0,
           height: box?.height ?? 0,
-          marks: svg ? svg.querySelectorAll('rect.bar, circle.run, circle.point').length : 0,
+          marks: svg ? svg.querySelectorAll('rect.bar, circle.run, .point').length : 0,
         };
       });
     });

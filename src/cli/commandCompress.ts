@@ -16,10 +16,12 @@ interface CompressFlags {
   out?: string;
   selection: string;
   denseShare?: string;
-  scope: string;
+  scope?: string;
   sparse?: boolean;
   pruneSchedule: string;
   pruneEnd?: string;
+  allocate: string;
+  objective: string;
   minParams: string;
   seed: string;
   force?: boolean;
@@ -34,6 +36,8 @@ interface CompressFlags {
   report?: string;
   maxError?: string;
   minAgreement?: string;
+  minAccuracy?: string;
+  maxPerplexity?: string;
   quiet?: boolean;
   calibration?: string;
   finetune?: string;
@@ -47,12 +51,18 @@ export function compressCommand(): Command {
   return new Command('compress')
     .description('compress a TF.js model (layers or graph format) with HMF, LMF or magnitude pruning, write it in the same format, and report size, latency and fidelity')
     .argument('<model.json>', 'the model to compress')
-    .option('-f, --factor <n>', 'compression factor of the targeted weights (> 1)', '4')
+    .option('-f, --factor <n>', 'compression factor of the targeted weights (> 1), or auto: the largest that passes the gate (--max-error, --min-agreement, --min-accuracy, --max-perplexity)', '4')
     .addOption(new Option('-m, --method <name>', 'compression method').choices(['hmf', 'lmf', 'prune']).default('hmf'))
     .option('-o, --out <dir>', 'output folder (default: <model folder>-<method>-x<factor> beside it)')
     .addOption(new Option('--selection <how>', 'HMF: which outputs stay dense').choices(['residual', 'leading']).default('residual'))
     .option('--dense-share <x>', 'HMF: spend this share (0..1) of each matrix\'s budget on dense outputs instead of choosing k by the error (a fixed split as in the paper, for fine-tuning)')
-    .addOption(new Option('--scope <scope>', 'pruning budget per matrix or across all').choices(['layer', 'global']).default('layer'))
+    .addOption(new Option('--allocate <how>', 'spread the budget over the matrices where it costs the output least (global) or the same factor each (uniform)').choices(['global', 'uniform']).default('global'))
+    .addOption(
+      new Option('--objective <what>', 'balanced: best fidelity at the factor, never slower than the original at batch 1 or 32; size: latency not considered; latency: the fastest model at the factor')
+        .choices(['balanced', 'size', 'latency'])
+        .default('balanced'),
+    )
+    .addOption(new Option('--scope <scope>', 'pruning: one magnitude threshold across all matrices (global) or the same factor each (layer), instead of the allocation').choices(['layer', 'global']))
     .option('--sparse', 'prune: store pruned kernels compactly (CSR or bitmap, whichever is smaller) as hmf runtime layers, run with a sparse kernel where it is not slower (layers models)')
     .addOption(
       new Option('--prune-schedule <when>', "prune with --finetune: 'oneshot' before fine-tuning, or 'gradual' during it (Zhu & Gupta's cubic sparsity schedule, from the original weights to exactly the factor)")
@@ -74,6 +84,8 @@ export function compressCommand(): Command {
     .option('--report <file>', 'also write the report as Markdown, or as one self-contained HTML page with plots when the name ends in .html')
     .option('--max-error <x>', 'fail (exit 5) if the relative output error is above x')
     .option('--min-agreement <x>', 'fail (exit 5) if top-1 agreement is below x (0..1)')
+    .option('--min-accuracy <x>', 'with --factor auto and --eval: the accuracy on the eval data\'s labels the chosen factor must keep (0..1)')
+    .option('--max-perplexity <x>', 'with --factor auto and --eval: the perplexity on the eval data\'s per-step labels the chosen factor must stay under')
     .option('--calibration <data.json>', 'factorize/prune to preserve the outputs on these examples (JSON or JSON Lines); fidelity is measured on them')
     .option('--finetune <data.json>', 'after compressing, train the compressed model to match the original on these examples (layers models)')
     .option('--epochs <n>', `fine-tuning epochs (default: ${defaultsText('epochs')})`)
@@ -83,12 +95,14 @@ export function compressCommand(): Command {
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (model: string, flags: CompressFlags, command: Command) => {
       const options: CompressOptions = {
-        factor: parseNumber('--factor', flags.factor),
+        factor: flags.factor === 'auto' ? 'auto' : parseNumber('--factor', flags.factor),
         method: parseChoice('--method', flags.method, ['hmf', 'lmf', 'prune'] as const),
         out: flags.out,
         selection: parseChoice('--selection', flags.selection, ['residual', 'leading'] as const),
         denseShare: flags.denseShare === undefined ? undefined : parseNumber('--dense-share', flags.denseShare),
-        scope: parseChoice('--scope', flags.scope, ['layer', 'global'] as const),
+        scope: flags.scope === undefined ? undefined : parseChoice('--scope', flags.scope, ['layer', 'global'] as const),
+        allocate: parseChoice('--allocate', flags.allocate, ['global', 'uniform'] as const),
+        objective: parseChoice('--objective', flags.objective, ['balanced', 'size', 'latency'] as const),
         sparse: flags.sparse ?? false,
         pruneSchedule: parseChoice('--prune-schedule', flags.pruneSchedule, ['oneshot', 'gradual'] as const),
         pruneEnd: flags.pruneEnd === undefined ? undefined : parseNumber('--prune-end', flags.pruneEnd),
@@ -104,6 +118,8 @@ export function compressCommand(): Command {
         backend: flags.backend === undefined ? undefined : parseChoice('--backend', flags.backend, ['tensorflow', 'wasm', 'cpu'] as const),
         maxError: flags.maxError === undefined ? undefined : parseNumber('--max-error', flags.maxError),
         minAgreement: flags.minAgreement === undefined ? undefined : parseNumber('--min-agreement', flags.minAgreement),
+        minAccuracy: flags.minAccuracy === undefined ? undefined : parseNumber('--min-accuracy', flags.minAccuracy),
+        maxPerplexity: flags.maxPerplexity === undefined ? undefined : parseNumber('--max-perplexity', flags.maxPerplexity),
         calibration: flags.calibration,
         finetune: flags.finetune,
         epochs: flags.epochs === undefined ? undefined : parseInteger('--epochs', flags.epochs),
@@ -130,7 +146,7 @@ export function compressCommand(): Command {
 }
 
 /** A file the CLI will write after the work is done: its folder must exist and be writable now. */
-async function checkWritableFile(flag: string, path: string): Promise<void> {
+export async function checkWritableFile(flag: string, path: string): Promise<void> {
   const folder = dirname(resolve(path));
   try {
     if (!(await stat(folder)).isDirectory()) throw new Error('not a folder');

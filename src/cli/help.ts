@@ -8,6 +8,9 @@ const ENVIRONMENT: Record<string, string> = {
                          wasm in Node and in browsers that are not cross-origin isolated)`,
   HMF_CHROMIUM: `HMF_CHROMIUM=path      Chromium for --browser / --bench-browser (default: /usr/bin/chromium,
                          Debian's package, or chromium-browser / google-chrome)`,
+  HMF_LATENCY_CACHE: `HMF_LATENCY_CACHE=off  time the planner's layer micro-benchmarks afresh (default: kept in
+                         $HMF_CACHE/latency.json or ~/.cache/hmf/, so a command plans alike on
+                         this machine); =<file> to keep them there`,
 };
 
 /** Per command: the variables that change what it does, and examples to copy. Add a command's entry with the command. */
@@ -21,9 +24,12 @@ export const COMMAND_HELP: Record<string, { environment: (keyof typeof ENVIRONME
     ],
   },
   compress: {
-    environment: ['HMF_WASM_THREADS', 'HMF_LATENCY_THREADS', 'HMF_CHROMIUM'],
+    environment: ['HMF_WASM_THREADS', 'HMF_LATENCY_THREADS', 'HMF_LATENCY_CACHE', 'HMF_CHROMIUM'],
     examples: [
       'hmf compress model.json                      # HMF x4 into <model folder>-hmf-x4/ beside it',
+      'hmf compress model.json -f auto --min-agreement 0.95',
+      '                                             # the largest factor whose top-1 agreement stays >= 95%',
+      'hmf compress model.json --objective size     # the factor at the best fidelity, latency not considered',
       'hmf compress model.json -m lmf -f 8 -o small # low-rank x8 into small/',
       'hmf compress model.json --json > report.json # CI: the report as JSON on stdout (errors too)',
       'hmf compress model.json --calibration data.json --max-error 0.05',
@@ -32,6 +38,13 @@ export const COMMAND_HELP: Record<string, { environment: (keyof typeof ENVIRONME
       '                                             # stock TF.js layers only, weights stored as float16',
       'hmf compress model.json --bench-browser --report report.html',
       '                                             # also timed in headless Chromium; one HTML page with plots',
+    ],
+  },
+  sweep: {
+    environment: ['HMF_WASM_THREADS', 'HMF_LATENCY_THREADS', 'HMF_LATENCY_CACHE'],
+    examples: [
+      'hmf sweep model.json                         # hmf, lmf, prune at x2, 4, 8, 16; plot in <model folder>-sweep.svg',
+      'hmf sweep model.json --methods hmf,lmf --factors 2,4,8 --eval test.json --report sweep.md',
     ],
   },
   inspect: {

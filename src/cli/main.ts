@@ -7,6 +7,7 @@ import { benchCommand } from './commandBench.js';
 import { compressCommand } from './commandCompress.js';
 import { inspectCommand } from './commandInspect.js';
 import { evalCommand } from './commandEval.js';
+import { sweepCommand } from './commandSweep.js';
 
 /** Builds the `hmf` program; the only module (with its commands) that knows commander. */
 export function program(): Command {
@@ -16,7 +17,7 @@ export function program(): Command {
     .option('--verbose', 'print stack traces of errors and TF.js\'s own messages')
     .exitOverride()
     .configureOutput({ outputError: () => {} });
-  for (const c of [compressCommand(), inspectCommand(), benchCommand(), evalCommand()]) {
+  for (const c of [compressCommand(), sweepCommand(), inspectCommand(), benchCommand(), evalCommand()]) {
     c.exitOverride().configureOutput({ outputError: () => {} }).option('--verbose', 'print stack traces of errors and TF.js\'s own messages');
     addCommandHelp(c, c.name());
     plainDefaults(c);

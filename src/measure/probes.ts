@@ -27,6 +27,15 @@ export function defaultProbeCount(workPerExample: number): number {
   return Math.max(MIN_DEFAULT_PROBES, Math.min(DEFAULT_PROBES, Math.floor(PROBE_WORK / workPerExample)));
 }
 
+/** Examples the planner's sensitivity passes run on (each matrix costs one pass over them): at most 64, at most SENSITIVITY_WORK multiply-adds a pass. */
+export const MAX_SENSITIVITY_EXAMPLES = 64;
+export const SENSITIVITY_WORK = 2 ** 31;
+
+export function sensitivityExampleCount(workPerExample: number): number {
+  if (!(workPerExample > 0)) return MAX_SENSITIVITY_EXAMPLES;
+  return Math.max(1, Math.min(MAX_SENSITIVITY_EXAMPLES, Math.floor(SENSITIVITY_WORK / workPerExample)));
+}
+
 /**
  * Multiply-adds of one example through a layers model, estimated from its structure: each
  * layer's parameters times the positions it is applied at (the axes between batch and

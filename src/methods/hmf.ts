@@ -114,16 +114,18 @@ export function chooseHybrid(est: HybridEstimator, budget: number, selection: Ou
  *
  * Returns null when even k = 0 cannot reach the budget (r < 1), and when
  * budget >= n m (factor <= 1: there is nothing to compress; the matrix stays dense).
+ * `given`: a sketch SVD of K already made (the planner's), used when it has the components.
  */
-export function hmf(k: Matrix, budget: number, opts: HmfOptions): HybridFactors | null {
+export function hmf(k: Matrix, budget: number, opts: HmfOptions, given?: { sketch: Svd; norm: number }): HybridFactors | null {
   checkBudget(budget);
   const { rows: n, cols: m } = k;
   if (budget >= n * m) return null;
   const r0 = lmfRank(n, m, budget);
   if (r0 === 0) return null;
   startHelperThread(); // ready by the (k, r) search, after the sketch below
-  const norm = frobenius(k);
-  const sketch = sketchSvd(k, r0, { seed: opts.seed, norm });
+  const norm = given?.norm ?? frobenius(k);
+  // A sketch of K made for another budget serves when it holds at least r0 components.
+  const sketch = given && given.sketch.s.length >= r0 ? given.sketch : sketchSvd(k, r0, { seed: opts.seed, norm });
   const lmfSolution = lowRankSolution(k, truncateSvd(sketch, r0), norm);
   // The estimator's cost grows with the cube of its components: r0 + oversample of them, as a randomized sketch has.
   const estimator = new HybridEstimator(k, truncateSvd(sketch, r0 + DEFAULT_OVERSAMPLE));

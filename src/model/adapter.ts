@@ -1,16 +1,21 @@
 import { tf } from '../tf.js';
+import { createHash } from 'node:crypto';
 import { toArtifacts, type ModelFile } from '../io/index.js';
 import { assertFinite } from '../io/codec.js';
 import type { Matrix } from '../linalg/matrix.js';
 import { graphMacs, inputSignatures, layersMacs, type InputSignature } from '../measure/probes.js';
 import { graphAsyncOps, graphRunnable, layersRunnable, type Runnable } from '../measure/runnable.js';
 import { graphInputSignatures, graphKernel, rewriteGraph, scanGraph, type GraphTarget } from './graph/index.js';
+import { graphSites, transpose } from './graph/scan.js';
 import { WeightEdits } from './order.js';
 import { isRecurrentTarget } from './recurrent.js';
 import { registerHmfLayers } from '../runtime/index.js';
 import { rewriteLayers, type MatrixRewrite } from './rewrite.js';
 import { scanTargets, type SkippedMatrix, type TargetMatrix } from './targets.js';
-import { parseLayersTopology, serializeLayersTopology } from './topology.js';
+import { parseLayersTopology, serializeLayersTopology, type LayersGraph } from './topology.js';
+import { oneLayerModel } from './bench.js';
+import type { InputSpec } from '../measure/timing.js';
+import type { LatencySubject } from '../plan/latency.js';
 
 /** What the pipeline needs from a model format: its targets, a rewrite, and a way to run it. */
 export interface ModelAdapter {
@@ -29,15 +34,50 @@ export interface ModelAdapter {
    * its files exactly as read or to be written (checkedArtifacts, filesArtifacts), when
    * given; else from `model`'s weights encoded as they stand.
    */
-  load(model: ModelFile, stored?: tf.io.ModelArtifacts): Promise<LoadedRunnable>;
+  load(model: ModelFile, stored?: tf.io.ModelArtifacts): Promise<LoadedModel>;
 }
 
-export interface LoadedRunnable {
+/** A model loaded into TF.js for measurement. */
+export interface LoadedModel {
   runnable: Runnable;
   signatures: InputSignature[];
   macsPerExample: number;
   /** Graph models: the ops that make TF.js run the model through executeAsync (none: predict). */
   asyncOps?: string[];
+  /**
+   * Replaces a target's matrix (n x m, as `matrix()` gives it) in the loaded model, or
+   * restores the original with null: how the planner measures a matrix's sensitivity
+   * without rewriting the model. Only for the model the targets were found in.
+   */
+  setMatrix(target: TargetMatrix, k: Matrix | null): void;
+  /**
+   * One latency micro-benchmark subject per layer (or graph node) holding targets, for the
+   * planner's run-time awareness; `targets` as the adapter lists them.
+   */
+  latencySubjects(targets: readonly TargetMatrix[]): LatencySubject[];
+  /** The whole model as the latency worker times it (the planner's yardstick for "beyond noise"); null when its inputs cannot be generated there (strings, booleans). */
+  readonly timingModel: WholeModel | null;
+}
+
+/** A whole model for the latency worker: its artifacts, inputs, and a key naming its structure (not its values). */
+export interface WholeModel {
+  readonly format: ModelFile['format'];
+  readonly artifacts: tf.io.ModelArtifacts;
+  readonly inputs: InputSpec[];
+  readonly key: string;
+}
+
+function wholeModel(m: ModelFile, artifacts: tf.io.ModelArtifacts, signatures: readonly InputSignature[]): WholeModel | null {
+  if (signatures.some((sig) => sig.dtype !== 'float32' && sig.dtype !== 'int32')) return null;
+  const shape = createHash('sha1')
+    .update(JSON.stringify([m.json.modelTopology ?? null, m.weights.map((w) => [w.name, w.shape, w.dtype])]))
+    .digest('hex');
+  return {
+    format: m.format,
+    artifacts,
+    inputs: signatures.map((sig) => ({ shape: sig.shape, dtype: sig.dtype as InputSpec['dtype'], ...(sig.vocab !== undefined ? { vocab: sig.vocab } : {}) })),
+    key: `model:${shape}:${JSON.stringify(signatures.map((sig) => sig.shape))}`,
+  };
 }
 
 export interface AdaptedRewrite {
@@ -70,8 +110,28 @@ export function layersAdapter(model: ModelFile, minParams: number, portable = fa
     },
     async load(m, stored) {
       registerHmfLayers(tf);
-      const loaded = await tf.loadLayersModel(tf.io.fromMemory(stored ?? toArtifacts(m)));
-      return { runnable: layersRunnable(loaded), signatures: inputSignatures(loaded), macsPerExample: layersMacs(loaded) };
+      const artifacts = stored ?? toArtifacts(m);
+      const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+      const originals = new Map<string, tf.Tensor>();
+      const signatures = inputSignatures(loaded);
+      return {
+        runnable: layersRunnable(loaded),
+        signatures,
+        timingModel: wholeModel(m, artifacts, signatures),
+        macsPerExample: layersMacs(loaded),
+        latencySubjects: (targets) => layerSubjects(m, graph, loaded, targets),
+        setMatrix(target, k) {
+          const variable = loaded.weights.find((w) => w.originalName === target.weight);
+          if (!variable) throw new Error(`internal: no weight ${target.weight} in the loaded model`);
+          if (!originals.has(target.weight)) originals.set(target.weight, variable.read().clone());
+          if (k) {
+            const value = tf.tensor(k.data, variable.shape as number[]);
+            variable.write(value);
+            value.dispose();
+          }
+          else variable.write(originals.get(target.weight)!);
+        },
+      };
     },
   };
 }
@@ -92,7 +152,8 @@ export function graphAdapter(model: ModelFile, minParams: number): ModelAdapter 
       leftDense: [],
     }),
     async load(m, stored) {
-      const loaded = await tf.loadGraphModel(tf.io.fromMemory(stored ?? toArtifacts(m)));
+      const artifacts = stored ?? toArtifacts(m);
+      const loaded = await tf.loadGraphModel(tf.io.fromMemory(artifacts));
       const declared = placeholderDtypes(m.json.modelTopology);
       const strings = [...new Set(m.weights.flatMap((w) => (w.dtype === 'string' ? (w.values as string[]) : [])))].slice(0, 4096);
       // A table's DT_RESOURCE placeholder is fed by TF.js itself (from the initializer graph).
@@ -111,11 +172,29 @@ export function graphAdapter(model: ModelFile, minParams: number): ModelAdapter 
         };
       });
       const asyncOps = graphAsyncOps(m.json.modelTopology, m.json.modelInitializer);
+      const weights = loaded.weights;
+      const originals = new Map<string, tf.Tensor[]>();
       return {
         runnable: graphRunnable(loaded, asyncOps.length > 0),
         signatures,
         macsPerExample: graphMacs(m.weights.map((w) => w.shape), signatures),
         asyncOps,
+        timingModel: wholeModel(m, artifacts, signatures),
+        latencySubjects: () => [],
+        setMatrix(target, k) {
+          const name = target.weight;
+          if (!weights[name]) throw new Error(`internal: no weight ${name} in the loaded graph model`);
+          if (!originals.has(name)) originals.set(name, weights[name]);
+          else if (weights[name] !== originals.get(name)) tf.dispose(weights[name]);
+          if (!k) {
+            weights[name] = originals.get(name)!;
+            return;
+          }
+          const [stored] = graphSites(m, [target as GraphTarget]);
+          // A MatMul's Const may hold Kᵀ; a convolution's filter (kh, kw, cin, cout) is K's own layout.
+          const value = 'transposeB' in stored && stored.transposeB ? transpose(k) : k;
+          weights[name] = [tf.tensor(value.data, stored.weight.shape, 'float32')];
+        },
       };
     },
   };
@@ -150,4 +229,45 @@ const SCATTERED_RECURRENT_MIN_UNITS = 512;
 function recurrentOrder(t: TargetMatrix): TargetMatrix {
   if (t.role !== 'recurrent_kernel' || t.rows >= SCATTERED_RECURRENT_MIN_UNITS) return { ...t, restoresOrder: true };
   return { ...t, leadingReason: 'a scattered dense set would cost a gather at every time step; used leading' };
+}
+
+/** Multiply-accumulates a micro-benchmark run may take at batch 32 before its time axis is shortened (~2-4 ms on one wasm thread). */
+const BENCH_MAX_MACS = 2 ** 25;
+
+/** The layers holding targets, each as a one-layer model at its input size in the loaded model. */
+function layerSubjects(model: ModelFile, graph: LayersGraph, loaded: tf.LayersModel, targets: readonly TargetMatrix[]): LatencySubject[] {
+  const layers = [...new Set(targets.map((t) => t.layer))];
+  return layers.flatMap((name): LatencySubject[] => {
+    const ts = targets.filter((t) => t.layer === name);
+    const layer = loaded.getLayer(name);
+    // Convolutions are timed by their own subjects (at a reduced image size): not here yet.
+    if (ts.some((t) => t.conv !== undefined)) return [];
+    const inputs = Array.isArray(layer.input) ? layer.input : [layer.input];
+    if (inputs.length !== 1) return [];
+    const shape = inputs[0].shape.slice(1);
+    if (shape.some((d) => d === null) && shape.length > 2) return [];
+    const embedding = layer.getClassName() === 'Embedding';
+    const full = shape.map((d) => d ?? 32);
+    // A time axis (ids of an Embedding, or [steps, features]) is shortened for big layers and the time scaled back.
+    const timeAxis = (embedding && full.length === 1) || (!embedding && full.length === 2);
+    const perPosition = ts.reduce((s, t) => s + (t.role === 'embeddings' ? t.cols : t.rows * t.cols), 0);
+    const steps = timeAxis ? Math.min(full[0], Math.max(1, Math.floor(BENCH_MAX_MACS / (32 * perPosition)))) : null;
+    const benchShape = steps !== null ? [steps, ...full.slice(1)] : full;
+    const input: InputSpec = embedding
+      ? { shape: benchShape, dtype: 'int32', vocab: Number((layer.getConfig() as { inputDim?: number }).inputDim ?? 2) }
+      : { shape: benchShape, dtype: 'float32' };
+    const config = graph.layers.find((l) => (l.config.name ?? l.name) === name)?.config ?? {};
+    const { name: _n, batch_input_shape: _b, ...shapeConfig } = config;
+    return [
+      {
+        layer: name,
+        targets: ts,
+        key: JSON.stringify([layer.getClassName(), shapeConfig, benchShape, ts.map((t) => [t.role, t.rows, t.cols, t.restoresOrder ?? false])]),
+        scale: steps !== null ? full[0] / steps : 1,
+        build: (structures) => oneLayerModel(model, graph, name, input, ts, structures, 7),
+        inputs: [input],
+        format: 'layers-model',
+      },
+    ];
+  });
 }

@@ -68,6 +68,11 @@ export class WeightEdits {
     this.set(name, permuteRows(m, tileOrder(order, m.rows)).data);
   }
 
+  /** Forgets every edit: the weights as read. */
+  reset(): void {
+    this.edited.clear();
+  }
+
   /** New values of every weight that changed. */
   changed(): ReadonlyMap<string, Float32Array> {
     return this.edited;

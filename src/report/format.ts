@@ -84,19 +84,17 @@ export function macsCell(m: { method: string; macsBefore: number; macsAfter: num
 export interface TimedPair {
   original: { medianMs: number; p10Ms: number; p90Ms: number };
   compressed: { medianMs: number; p10Ms: number; p90Ms: number };
+  /** The paired runs' verdict (measure/latency.ts verdictOf). */
+  verdict: string;
 }
 
-/**
- * True when the medians differ by less than half the wider p10-p90 spread: the runs vary
- * more than the models differ, so the speedup may be noise.
- */
+/** True when the interleaved runs show no difference (verdictOf: a sign test and a 2% effect): the speedup may be noise. */
 export function withinNoise(b: TimedPair): boolean {
-  const spread = Math.max(b.original.p90Ms - b.original.p10Ms, b.compressed.p90Ms - b.compressed.p10Ms);
-  return Math.abs(b.original.medianMs - b.compressed.medianMs) < spread / 2;
+  return b.verdict === 'within noise';
 }
 
 /** The note printed beside a difference withinNoise() calls noise. */
-export const NOISE_NOTE = 'within noise: the p10-p90 spread is wider than the difference; more --runs or a quieter machine would tell';
+export const NOISE_NOTE = 'within noise: the interleaved runs show no difference of 2% or more (sign test, p < 1%); more --runs or a quieter machine would tell';
 
 /** Said under fidelity measured on generated probes. */
 export const PROBE_CAVEAT =

@@ -13,16 +13,19 @@ export function headlineLines(report: Report): string[] {
   const skippedParams = report.skipped.reduce((s, m) => s + m.shape.reduce((a, d) => a * d, 1), 0);
   const rowsParams = report.matrices.reduce((s, m) => s + m.paramsBefore, 0);
   const other = Math.max(0, t.model.paramsBefore - rowsParams - skippedParams);
+  const matrices = (n: number) => `${n} matri${n === 1 ? 'x' : 'ces'}`;
   const lines = [
-    `reached ${formatFactor(t.targeted.factor)} on the ${compressed.length} targeted matri${compressed.length === 1 ? 'x' : 'ces'}, ` +
+    `reached ${formatFactor(t.targeted.factor)} on the ${matrices(report.matrices.length)} targeted (${compressed.length} compressed), ` +
       `${formatFactor(t.model.factor)} on the whole model (parameters), ${formatFactor(t.bytes.factorRaw)} in raw bytes ` +
       `(${formatBytes(t.bytes.before.raw)} -> ${formatBytes(t.bytes.after.raw)} on disk)`,
   ];
   const dense: string[] = [];
-  if (leftDense.length) {
-    const params = leftDense.reduce((s, m) => s + m.paramsBefore, 0);
-    dense.push(`${leftDense.length} matri${leftDense.length === 1 ? 'x' : 'ces'} the rewrite could not express (${formatCount(params)} params, see the notes)`);
-  }
+  // Kept dense by the plan (for speed, or where the budget did more elsewhere) or by the rewrite (see each row's note).
+  const planned = leftDense.filter((m) => m.note?.startsWith('kept dense'));
+  const unexpressed = leftDense.filter((m) => !m.note?.startsWith('kept dense'));
+  const params = (ms: typeof leftDense) => formatCount(ms.reduce((s, m) => s + m.paramsBefore, 0));
+  if (planned.length) dense.push(`${matrices(planned.length)} the plan kept dense (${params(planned)} params, see the notes)`);
+  if (unexpressed.length) dense.push(`${matrices(unexpressed.length)} the rewrite could not express (${params(unexpressed)} params, see the notes)`);
   if (report.skipped.length) dense.push(`${report.skipped.length} matri${report.skipped.length === 1 ? 'x' : 'ces'} not targeted (${formatCount(skippedParams)} params, listed below)`);
   if (other > 0) dense.push(`${formatCount(other)} params of biases, normalisation and other weights`);
   if (dense.length) lines.push(`stayed dense: ${dense.join('; ')}`);

@@ -134,16 +134,16 @@ export interface SweepHtml {
   /** Lines under the title (model, command). */
   context: string[];
   table: { header: string[]; rows: string[][] };
-  points: ScatterPoint[];
-  axes: { x: string; y: string; logX?: boolean };
+  /** Pareto plots (e.g. quality against size, quality against latency). */
+  plots: { title: string; points: ScatterPoint[]; axes: { x: string; y: string; logX?: boolean } }[];
 }
 
-/** The sweep as one self-contained HTML file: the Pareto plot, then the table. */
+/** The sweep as one self-contained HTML file: the Pareto plots, then the table. */
 export function renderSweepHtml(sweep: SweepHtml): string {
   return page(sweep.title, [
     `<h1>${escapeXml(sweep.title)}</h1>`,
     ...sweep.context.map((l) => `<p class="sub">${escapeXml(l)}</p>`),
-    figure('pareto', paretoPlot('Pareto front', sweep.points, sweep.axes)),
+    ...sweep.plots.map((p) => figure('pareto', paretoPlot(p.title, p.points, p.axes))),
     table(sweep.table.header, sweep.table.rows, 2),
   ]);
 }

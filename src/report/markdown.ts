@@ -1,4 +1,5 @@
 import type { Report } from './schema.js';
+import { planLines } from './plan.js';
 import { evalLines, finetuneLines, RUNTIME_SNIPPET, storageText } from './terminal.js';
 import { browserLatencyRows } from './browser.js';
 import { formatBytes, formatCount, formatFactor, formatMs, formatPercent, matrixLayer, NOISE_NOTE, PROBE_CAVEAT, shapeText, threadsText, withinNoise } from './format.js';
@@ -18,7 +19,7 @@ export function renderMarkdown(report: Report): string {
     lines.push('- this model uses hmf runtime layers; load it with:', '', '```js', ...RUNTIME_SNIPPET, '```', '');
   }
   lines.push(`- command: \`${report.command}\``);
-  lines.push(`- seed ${o.seed}, selection ${o.selection}, scope ${o.scope}, min-params ${o.minParams}`, '');
+  lines.push(`- seed ${o.seed}, selection ${o.selection}, allocate ${o.allocate}, objective ${o.objective}${o.scope ? `, scope ${o.scope}` : ''}, min-params ${o.minParams}`, '');
   lines.push('## Matrices', '');
   lines.push('| layer | role | shape | method | r | k | sparsity | params before | params after | MACs before | MACs after | rel. error | seconds |');
   lines.push('|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
@@ -31,6 +32,8 @@ export function renderMarkdown(report: Report): string {
   }
   for (const m of report.matrices) if (m.note) lines.push('', `Note on ${m.layer} ${m.role}: ${m.note}`);
   for (const m of report.matrices) if (m.storage) lines.push('', `Stored ${m.layer} ${m.role}: ${storageText(m.storage)}`);
+  const plan = planLines(report);
+  if (plan.length) lines.push('', '## Plan', '', ...plan.map((l) => `- ${l.trim().replace(/ {2,}/g, ' ')}`));
   lines.push('', '## Totals', '');
   lines.push('| | before | after | factor |', '|---|--:|--:|--:|');
   lines.push(`| targeted parameters | ${formatCount(t.targeted.paramsBefore)} | ${formatCount(t.targeted.paramsAfter)} | ${formatFactor(t.targeted.factor)} |`);

@@ -4,6 +4,8 @@ import type { FinetuneSummary } from '../finetune/index.js';
 import type { OutputFidelity, UnmeasuredOutput } from '../measure/fidelity.js';
 import type { BatchLatency } from '../measure/latency.js';
 import type { MethodName, OutputSelection } from '../methods/types.js';
+import type { PlanSummary } from '../plan/index.js';
+import type { Trial } from '../plan/auto.js';
 
 /** Bumped whenever a key changes meaning or disappears (adding keys keeps the version). */
 export const REPORT_SCHEMA_VERSION = 1;
@@ -82,7 +84,12 @@ export interface Report {
     selection: OutputSelection;
     /** HMF's fixed dense share (--dense-share), or null when k is chosen per matrix. */
     denseShare: number | null;
-    scope: 'layer' | 'global';
+    /** Pruning's `--scope` when given (it then replaces the allocation), else null. */
+    scope: 'layer' | 'global' | null;
+    /** How the budget was spread over the matrices (`--allocate`). */
+    allocate: 'global' | 'uniform';
+    /** What the plan optimised (`--objective`). */
+    objective: 'balanced' | 'size' | 'latency';
     /** --sparse: pruned kernels stored compactly (see matrices[].storage). */
     sparse: boolean;
     /** Pruning with fine-tuning: `oneshot`, or `gradual` (sparsity raised during fine-tuning). */
@@ -93,6 +100,10 @@ export interface Report {
     quantize: 'keep' | 'float16' | 'uint8';
   };
   matrices: MatrixReport[];
+  /** What the planner decided and why: sensitivities, layer latencies, the HMF/LMF verdict (src/plan). */
+  plan?: PlanSummary;
+  /** `--factor auto`: the factors it chooses from, each one tried (in order) with its result, and the one chosen (options.factor). */
+  auto?: { factors: number[]; tried: Trial[]; chosen: number };
   /** 2-D weights left as they were and why (too small, unsupported layer, ...). */
   skipped: { weight: string; layer: string; shape: number[]; reason: string }[];
   /** Layers hmf does not know; passed through unchanged. */

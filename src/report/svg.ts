@@ -188,7 +188,7 @@ export function paretoPlot(title: string, points: readonly ScatterPoint[], axes:
   const groups = [...new Set(points.map((p) => p.group))];
   let legendX = left;
   for (const g of groups) {
-    parts.push(`<circle cx="${legendX + 5}" cy="29" r="5" fill="${groupColor(g)}"/><text x="${legendX + 14}" y="33" fill="${COLORS.muted}">${escapeXml(g)}</text>`);
+    parts.push(`${marker(GROUP_MARKERS[g] ?? 'circle', legendX + 5, 29, groupColor(g), groupColor(g), '', 'legend')}<text x="${legendX + 14}" y="33" fill="${COLORS.muted}">${escapeXml(g)}</text>`);
     legendX += 30 + 7 * g.length;
   }
   parts.push(`<text x="${legendX + 10}" y="33" fill="${COLORS.muted}">filled: Pareto front</text>`);
@@ -205,13 +205,13 @@ export function paretoPlot(title: string, points: readonly ScatterPoint[], axes:
   if (front.length > 1) {
     parts.push(`<polyline class="front" points="${front.map((p) => `${num(x(p.x))},${num(y(p.y))}`).join(' ')}" fill="none" stroke="${COLORS.text}" stroke-width="1.5" stroke-dasharray="4 3"/>`);
   }
-  for (const p of points) {
+  // Methods that can land on the same point (HMF identical to LMF) stay visible: a shape each, the smallest drawn last.
+  const order = ['original', 'prune', 'lmf', 'hmf'];
+  for (const p of [...points].sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group))) {
     const color = groupColor(p.group);
-    parts.push(
-      `<circle class="point" cx="${num(x(p.x))}" cy="${num(y(p.y))}" r="5" fill="${p.front ? color : '#ffffff'}" stroke="${color}" stroke-width="2">` +
-        `<title>${escapeXml(`${p.group} ${p.label}: ${tickLabel(p.x)}, ${tickLabel(p.y)}`)}</title></circle>`,
-    );
-    parts.push(`<text x="${num(x(p.x) + 7)}" y="${num(y(p.y) - 6)}" fill="${COLORS.muted}" font-size="10">${escapeXml(p.label)}</text>`);
+    const title = `<title>${escapeXml(`${p.group} ${p.label}: ${tickLabel(p.x)}, ${tickLabel(p.y)}`)}</title>`;
+    parts.push(marker(GROUP_MARKERS[p.group] ?? 'circle', x(p.x), y(p.y), p.front ? color : '#ffffff', color, title));
+    parts.push(`<text x="${num(x(p.x) + 7)}" y="${num(y(p.y) + (LABEL_DY[p.group] ?? -6))}" fill="${color}" font-size="10">${escapeXml(p.label)}</text>`);
   }
   parts.push(`<text x="${left + plotWidth / 2}" y="${height - 4}" text-anchor="middle" fill="${COLORS.muted}">${escapeXml(axes.x)}</text>`);
   parts.push(`<text transform="translate(12 ${top + plotHeight / 2}) rotate(-90)" text-anchor="middle" fill="${COLORS.muted}">${escapeXml(axes.y)}</text>`);
@@ -224,6 +224,19 @@ export function logTicks(lo: number, hi: number): number[] {
   for (let d = Math.floor(lo); d <= Math.ceil(hi); d++) for (const m of [1, 2, 5]) ticks.push(m * 10 ** d);
   const inside = ticks.filter((t) => Math.log10(t) >= lo && Math.log10(t) <= hi);
   return inside.length > 8 ? inside.filter((t) => Number.isInteger(Math.log10(t))) : inside;
+}
+
+/** Marker shapes of the groups of a Pareto plot (a sweep's methods). */
+const GROUP_MARKERS: Record<string, 'circle' | 'square' | 'triangle' | 'diamond'> = { hmf: 'circle', lmf: 'square', prune: 'triangle', original: 'diamond' };
+/** Vertical offsets of the groups' labels, so that labels of one factor do not sit on each other. */
+const LABEL_DY: Record<string, number> = { hmf: -7, lmf: 14, prune: 4, original: -7 };
+
+function marker(shape: 'circle' | 'square' | 'triangle' | 'diamond', cx: number, cy: number, fill: string, stroke: string, title: string, cls = 'point'): string {
+  const common = `class="${cls}" fill="${fill}" stroke="${stroke}" stroke-width="2"`;
+  if (shape === 'circle') return `<circle ${common} cx="${num(cx)}" cy="${num(cy)}" r="4.5">${title}</circle>`;
+  if (shape === 'square') return `<rect ${common} x="${num(cx - 5.5)}" y="${num(cy - 5.5)}" width="11" height="11">${title}</rect>`;
+  const pts = shape === 'triangle' ? [[cx, cy - 6.5], [cx + 6.5, cy + 5.5], [cx - 6.5, cy + 5.5]] : [[cx, cy - 7], [cx + 7, cy], [cx, cy + 7], [cx - 7, cy]];
+  return `<polygon ${common} points="${pts.map(([a, b]) => `${num(a)},${num(b)}`).join(' ')}">${title}</polygon>`;
 }
 
 function groupColor(group: string): string {

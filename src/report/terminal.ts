@@ -18,6 +18,7 @@ import {
   type Style,
 } from './format.js';
 import { headlineLines } from './headline.js';
+import { planLines } from './plan.js';
 
 /** The two lines that load a model using hmf runtime layers. */
 export const RUNTIME_SNIPPET = [
@@ -37,7 +38,7 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
   if (report.matrices.length === 0) {
     out.push(style.warn('No matrix was compressed: none is large enough or of a supported layer type.'));
   } else {
-    const header = ['layer', 'role', 'shape', 'method', 'r', 'k', 'sparsity', 'params', 'MACs', 'rel.err', 'sec'];
+    const header = ['layer', 'role', 'shape', 'method', 'r', 'k', 'sparsity', 'params', 'factor', 'MACs', 'rel.err', 'sec'];
     const rows = report.matrices.map((m) => [
       matrixLayer(m),
       m.role,
@@ -47,13 +48,15 @@ export function renderTerminal(report: Report, style: Style = plainStyle): strin
       m.denseOutputs === null ? '' : String(m.denseOutputs),
       m.sparsity === null ? '' : formatPercent(m.sparsity),
       `${formatCount(m.paramsBefore)} -> ${formatCount(m.paramsAfter)}`,
+      formatFactor(m.paramsBefore / m.paramsAfter),
       macsCell(m),
       m.relativeError.toFixed(4),
       m.seconds.toFixed(2),
     ]);
-    out.push(...table(header, rows, [false, false, false, false, true, true, true, true, true, true, true]).map((l, i) => (i === 0 ? style.bold(l) : l)));
+    out.push(...table(header, rows, [false, false, false, false, true, true, true, true, true, true, true, true]).map((l, i) => (i === 0 ? style.bold(l) : l)));
     for (const m of report.matrices) if (m.note) out.push(style.dim(`  note ${matrixLayer(m)} ${m.role}: ${m.note}`));
     for (const m of report.matrices) if (m.storage) out.push(style.dim(`  stored ${matrixLayer(m)} ${m.role}: ${storageText(m.storage)}`));
+    out.push(...planLines(report, style));
   }
   out.push('');
   const t = report.totals;

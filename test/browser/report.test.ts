@@ -141,8 +141,13 @@ describe('the sweep page', { skip: SKIP }, () => {
         title: 'hmf sweep',
         context: ['fixture'],
         table: { header: ['method', 'factor', 'bytes', 'error'], rows: rows.map((r) => [r.method, String(r.factor), String(r.bytes), String(r.error)]) },
-        points: rows.map((r) => ({ x: r.bytes, y: r.error, label: `x${r.factor}`, group: r.method, front: r.front })),
-        axes: { x: 'bytes (gzip)', y: 'relative output error', logX: true },
+        plots: [
+          {
+            title: 'Pareto front',
+            points: rows.map((r) => ({ x: r.bytes, y: r.error, label: `x${r.factor}`, group: r.method, front: r.front })),
+            axes: { x: 'bytes (gzip)', y: 'relative output error', logX: true },
+          },
+        ],
       }),
     );
     const page = await renderPage(sweep);

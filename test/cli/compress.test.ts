@@ -21,13 +21,16 @@ for (const fixture of [mlp, embed]) {
     test(`compress ${fixture.split('/').pop()} -m ${method} -f 4: exit 0, 4x on targets, stock TF.js loads it`, async () => {
       await initBackend('wasm');
       const out = join(tempDir(), 'out');
-      const r = await runHmf(['compress', join(fixture, 'model.json'), '-f', '4', '-m', method, '-o', out, '--json', '--runs', '2', '--probes', '32']);
+      // --objective size: the plan's timing is test/cli/plan.test.ts's; here the factor is checked to 3%.
+      const r = await runHmf(['compress', join(fixture, 'model.json'), '-f', '4', '-m', method, '-o', out, '--json', '--runs', '2', '--probes', '32', '--objective', 'size']);
       assert.equal(r.code, 0, r.stderr);
       const report = JSON.parse(r.stdout) as Report;
       assert.equal(report.options.method, method);
       assert.ok(Math.abs(report.totals.targeted.factor - 4) / 4 <= 0.03, `targeted factor ${report.totals.targeted.factor}`);
       assert.ok(report.matrices.length >= 1);
-      assert.ok(report.matrices.every((m) => m.method === method), JSON.stringify(report.matrices.map((m) => m.method)));
+      // The planner may keep a matrix dense (the budget does more elsewhere, or it would slow the model down): then it says why.
+      assert.ok(report.matrices.some((m) => m.method === method), JSON.stringify(report.matrices.map((m) => m.method)));
+      assert.ok(report.matrices.every((m) => m.method === method || (m.method === 'dense' && m.note)), JSON.stringify(report.matrices.map((m) => [m.method, m.note])));
       assert.ok(report.totals.bytes.after.raw > 0 && report.totals.bytes.after.gzip > 0);
       assert.ok(method === 'prune' ? report.totals.bytes.after.gzip < report.totals.bytes.before.gzip : report.totals.bytes.after.raw < report.totals.bytes.before.raw);
       assert.equal(report.latency?.batches.length, 2);
@@ -92,7 +95,8 @@ test('on a terminal of zero columns (an unsized pty) the run ends normally, with
 
 test('HMF_LATENCY_THREADS times latency on more threads, and the reports say so', async () => {
   const out = join(tempDir(), 'out');
-  const r = await runHmf(['compress', join(mlp, 'model.json'), '-o', out, '--runs', '2', '--report', join(out, '..', 'r.md')], { env: { HMF_LATENCY_THREADS: '2' } });
+  // --objective size: the layer micro-benchmarks would run on 2 threads too, not what this test is about.
+  const r = await runHmf(['compress', join(mlp, 'model.json'), '-o', out, '--runs', '2', '--objective', 'size', '--report', join(out, '..', 'r.md')], { env: { HMF_LATENCY_THREADS: '2' } });
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
   const expected = Math.min(2, report.context.threads);

@@ -62,7 +62,7 @@ describe('hmf compress --finetune on intent-mlp through the binary', () => {
 
   it('HMF x4 calibrated + fine-tuned: validation fidelity no worse than before, stock TF.js loads the output', async () => {
     const out = join(dir, 'hmf');
-    const r = await runHmf(['compress', model, '-f', '4', '-o', out, '--no-bench', '--json', '-q', '--calibration', data, '--finetune', data, '--epochs', '2']);
+    const r = await runHmf(['compress', model, '--objective', 'size', '-f', '4', '-o', out, '--no-bench', '--json', '-q', '--calibration', data, '--finetune', data, '--epochs', '2']);
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as FinetuneReport;
     const ft = report.finetune;
@@ -86,7 +86,7 @@ describe('hmf compress --finetune on intent-mlp through the binary', () => {
     const common = ['-m', 'prune', '-f', '4', '--no-bench', '--json', '-q', '--calibration', data];
     // A low rate: at the default the validation loss rises on this small slice and the start is kept.
     const tune = ['--finetune', data, '--epochs', '2', '--learning-rate', '0.0001'];
-    const [a, b] = [await runHmf(['compress', model, ...common, '-o', plain]), await runHmf(['compress', model, ...common, '-o', tuned, ...tune])];
+    const [a, b] = [await runHmf(['compress', model, '--objective', 'size', ...common, '-o', plain]), await runHmf(['compress', model, '--objective', 'size', ...common, '-o', tuned, ...tune])];
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
     const report = JSON.parse(b.stdout) as FinetuneReport;
@@ -120,7 +120,7 @@ describe('hmf compress --label-weight', () => {
   const unlabelled = sliceFile(dir, 'unlabelled.json', 100, false);
 
   it('mixes the label loss in when the data has labels', async () => {
-    const r = await runHmf(['compress', model, '-o', join(dir, 'ok'), '--no-bench', '--json', '-q', '--finetune', labelled, '--epochs', '1', '--label-weight', '0.5']);
+    const r = await runHmf(['compress', model, '--objective', 'size', '-o', join(dir, 'ok'), '--no-bench', '--json', '-q', '--finetune', labelled, '--epochs', '1', '--label-weight', '0.5']);
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as FinetuneReport;
     assert.equal(report.finetune.labelWeight, 0.5);
@@ -137,7 +137,7 @@ describe('hmf compress --label-weight', () => {
   for (const [what, args, message] of bad) {
     it(`${what}: exit 2 naming the flag`, async () => {
       const out = join(dir, `bad-${what.replace(/\W+/g, '-')}`);
-      const r = await runHmf(['compress', model, '-o', out, '--no-bench', '-q', ...args]);
+      const r = await runHmf(['compress', model, '--objective', 'size', '-o', out, '--no-bench', '-q', ...args]);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, message);
       assert.equal(r.stdout, '');
@@ -151,7 +151,7 @@ describe('the terminal and markdown reports show fine-tuning and --eval', () => 
     const data = sliceFile(dir, 'train.json', 100);
     const out = join(dir, 'out');
     const md = join(dir, 'report.md');
-    const r = await runHmf(['compress', model, '-f', '4', '-m', 'prune', '-o', out, '--no-bench', '-q', '--finetune', data, '--epochs', '1', '--learning-rate', '0.0001', '--eval', testJson, '--report', md]);
+    const r = await runHmf(['compress', model, '--objective', 'size', '-f', '4', '-m', 'prune', '-o', out, '--no-bench', '-q', '--finetune', data, '--epochs', '1', '--learning-rate', '0.0001', '--eval', testJson, '--report', md]);
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as FinetuneReport & { eval: { metrics: { accuracy: number } } };
     const kept = report.finetune.bestEpoch === 0 ? 'kept the starting weights' : `kept epoch ${report.finetune.bestEpoch} of 1`;

@@ -60,7 +60,7 @@ test('--quantize int8: exit 2', async () => {
 
 test('whole rank steps that keep the factor off by more than 3%: written, with a warning on stderr and in the report', async () => {
   const out = join(tempDir(), 'out');
-  const r = await runHmf(['compress', join(repoRoot, 'fixtures', 'intent-mlp', 'model.json'), '-m', 'lmf', '-f', '8', '-o', out, '--no-bench', '--json', '--quiet']);
+  const r = await runHmf(['compress', join(repoRoot, 'fixtures', 'intent-mlp', 'model.json'), '-m', 'lmf', '-f', '8', '-o', out, '--no-bench', '--json', '--quiet', '--objective', 'size']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /warning: factor 8 not reached within 3% .* hidden\/kernel rank 5 \(steps of 194 parameters\)/);
   const report = JSON.parse(r.stdout) as Report;
@@ -70,7 +70,7 @@ test('whole rank steps that keep the factor off by more than 3%: written, with a
 
 test('--dense-share: HMF spends that share of each budget on dense outputs; usage errors otherwise', async () => {
   const out = join(tempDir(), 'out');
-  const r = await runHmf(['compress', join(mlp, 'model.json'), '--dense-share', '0.5', '-o', out, '--no-bench', '--json', '--quiet']);
+  const r = await runHmf(['compress', join(mlp, 'model.json'), '--dense-share', '0.5', '--allocate', 'uniform', '--objective', 'size', '-o', out, '--no-bench', '--json', '--quiet']);
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout) as Report;
   assert.equal(report.options.denseShare, 0.5);

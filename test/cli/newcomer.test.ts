@@ -29,7 +29,7 @@ test('prune on a Bidirectional GRU: the headline gives both factors reached; row
   const lines = r.stdout.split('\n');
   assert.equal(
     lines[2],
-    `reached ${formatFactor(report.totals.targeted.factor)} on the 5 targeted matrices, ${formatFactor(report.totals.model.factor)} on the whole model (parameters), ${formatFactor(report.totals.bytes.factorRaw)} in raw bytes ` +
+    `reached ${formatFactor(report.totals.targeted.factor)} on the 5 matrices targeted (5 compressed), ${formatFactor(report.totals.model.factor)} on the whole model (parameters), ${formatFactor(report.totals.bytes.factorRaw)} in raw bytes ` +
       `(${formatBytes(report.totals.bytes.before.raw)} -> ${formatBytes(report.totals.bytes.after.raw)} on disk)`,
   );
   assert.match(lines[3], /^stayed dense: 1 matrix not targeted \(256 params, listed below\); \d[\d,]* params of biases, normalisation and other weights$/);
@@ -48,7 +48,7 @@ test('--portable: the headline says which matrices stayed dense, beside the fact
   assert.equal(r.code, 0, r.stderr);
   const report = readReport(out);
   assert.ok(report.totals.model.factor < 3, `whole model ${report.totals.model.factor}`);
-  assert.match(r.stdout.split('\n')[2], new RegExp(`^reached ${formatFactor(report.totals.targeted.factor).replace('.', '\\.')} on the 1 targeted matrix, ${formatFactor(report.totals.model.factor).replace('.', '\\.')} on the whole model`));
+  assert.match(r.stdout.split('\n')[2], new RegExp(`^reached ${formatFactor(report.totals.targeted.factor).replace('.', '\\.')} on the 1 matrix targeted \\(1 compressed\\), ${formatFactor(report.totals.model.factor).replace('.', '\\.')} on the whole model`));
   assert.match(r.stdout.split('\n')[3], /^stayed dense: 5 matrices not targeted \(49,408 params, listed below\)/);
 });
 
@@ -57,7 +57,7 @@ test('with --calibration the probe caveat is not printed', async () => {
   const data = join(dir, 'data.json');
   const test = JSON.parse(readFileSync(join(repoRoot, 'fixtures', 'intent-mlp', 'test.json'), 'utf8')) as { inputs: number[][] };
   writeFileSync(data, JSON.stringify({ inputs: test.inputs.slice(0, 32) }));
-  const r = await runHmf(['compress', intent, '-o', join(dir, 'out'), '--no-bench', '--calibration', data]);
+  const r = await runHmf(['compress', intent, '-o', join(dir, 'out'), '--no-bench', '--calibration', data, '--objective', 'size']);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(!r.stdout.includes(PROBE_CAVEAT));
 });
@@ -65,7 +65,7 @@ test('with --calibration the probe caveat is not printed', async () => {
 test('hmf bench --vs says which model is faster and by how much, in words', async () => {
   const dir = tempDir();
   const out = join(dir, 'out');
-  assert.equal((await runHmf(['compress', intent, '-o', out, '--no-bench', '--probes', '4'])).code, 0);
+  assert.equal((await runHmf(['compress', intent, '-o', out, '--no-bench', '--probes', '4', '--objective', 'size'])).code, 0);
   const r = await runHmf(['bench', intent, '--vs', join(out, 'model.json'), '--runs', '5']);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.split('\n');
@@ -76,13 +76,13 @@ test('hmf bench --vs says which model is faster and by how much, in words', asyn
   assert.doesNotMatch(r.stdout, /speedup of --vs/);
 });
 
-test('noise: a speedup inside the p10-p90 spread is flagged in the terminal and Markdown reports', async () => {
-  const quiet = { original: { medianMs: 10, p10Ms: 9.8, p90Ms: 10.2 }, compressed: { medianMs: 8, p10Ms: 7.9, p90Ms: 8.1 } };
-  const noisy = { original: { medianMs: 10, p10Ms: 6, p90Ms: 19 }, compressed: { medianMs: 8, p10Ms: 7, p90Ms: 12 } };
+test('noise: a speedup the interleaved runs do not back (verdict within noise) is flagged in the terminal and Markdown reports', async () => {
+  const quiet = { original: { medianMs: 10, p10Ms: 9.8, p90Ms: 10.2 }, compressed: { medianMs: 8, p10Ms: 7.9, p90Ms: 8.1 }, verdict: 'faster' as const };
+  const noisy = { original: { medianMs: 10, p10Ms: 6, p90Ms: 19 }, compressed: { medianMs: 8, p10Ms: 7, p90Ms: 12 }, verdict: 'within noise' as const };
   assert.equal(withinNoise(quiet), false);
   assert.equal(withinNoise(noisy), true);
   const out = join(tempDir(), 'out');
-  assert.equal((await runHmf(['compress', intent, '-o', out, '--runs', '3', '--probes', '4'])).code, 0);
+  assert.equal((await runHmf(['compress', intent, '-o', out, '--runs', '3', '--probes', '4', '--objective', 'size'])).code, 0);
   const report = readReport(out);
   report.latency!.batches = [{ batch: 1, ...noisy, speedup: 10 / 8, runs: 3 }, { batch: 32, ...quiet, speedup: 10 / 8, runs: 3 }];
   const text = renderTerminal(report).split('\n');
@@ -96,10 +96,10 @@ test('noise: a speedup inside the p10-p90 spread is flagged in the terminal and 
 
 test("TF.js's own messages stay off hmf's stderr (the cpu backend's tfjs-node banner); --verbose shows them marked", async () => {
   const dir = tempDir();
-  const r = await runHmf(['compress', intent, '-o', join(dir, 'a'), '--backend', 'cpu', '--no-bench', '--probes', '4']);
+  const r = await runHmf(['compress', intent, '-o', join(dir, 'a'), '--backend', 'cpu', '--no-bench', '--probes', '4', '--objective', 'size']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '');
-  const verbose = await runHmf(['compress', intent, '-o', join(dir, 'b'), '--backend', 'cpu', '--no-bench', '--probes', '4', '--verbose']);
+  const verbose = await runHmf(['compress', intent, '-o', join(dir, 'b'), '--backend', 'cpu', '--no-bench', '--probes', '4', '--verbose', '--objective', 'size']);
   assert.equal(verbose.code, 0, verbose.stderr);
   assert.match(verbose.stderr, /^hmf: \(from TF\.js\) .*tfjs-node/m);
   for (const line of verbose.stderr.trimEnd().split('\n')) assert.match(line, /^hmf: /);
@@ -107,7 +107,8 @@ test("TF.js's own messages stay off hmf's stderr (the cpu backend's tfjs-node ba
 
 test('help: every command has Examples; environment variables only where they matter; defaults unquoted; compress takes graph models too', async () => {
   const environment: Record<string, string[]> = {
-    compress: ['HMF_WASM_THREADS', 'HMF_LATENCY_THREADS'],
+    compress: ['HMF_WASM_THREADS', 'HMF_LATENCY_THREADS', 'HMF_LATENCY_CACHE'],
+    sweep: ['HMF_WASM_THREADS', 'HMF_LATENCY_THREADS', 'HMF_LATENCY_CACHE'],
     inspect: ['HMF_WASM_THREADS'],
     bench: ['HMF_LATENCY_THREADS'],
     eval: ['HMF_WASM_THREADS'],
@@ -116,7 +117,7 @@ test('help: every command has Examples; environment variables only where they ma
     const r = await runHmf([command, '--help']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /\nExamples:\n {2}hmf /, command);
-    for (const v of ['HMF_WASM_THREADS', 'HMF_LATENCY_THREADS']) assert.equal(r.stdout.includes(`${v}=n`), variables.includes(v), `${command} --help and ${v}`);
+    for (const v of ['HMF_WASM_THREADS', 'HMF_LATENCY_THREADS', 'HMF_LATENCY_CACHE']) assert.equal(new RegExp(`${v}=(n|off)`).test(r.stdout), variables.includes(v), `${command} --help and ${v}`);
     assert.doesNotMatch(r.stdout, /default: "/, `${command}: a quoted default`);
   }
   const top = await runHmf(['--help']);
@@ -124,7 +125,7 @@ test('help: every command has Examples; environment variables only where they ma
   assert.match(top.stdout, /\nExit codes:\n {2}0 ok, 1 internal error, 2 bad usage/);
   const compress = await runHmf(['compress', '--help']);
   assert.match(compress.stdout, /compress a TF\.js model \(layers or graph\s+format\)/);
-  assert.match(compress.stdout, /-f, --factor <n>\s+compression factor of the targeted weights \(> 1\)\s+\(default: 4\)/);
+  assert.match(compress.stdout, /-f, --factor <n>\s+compression factor of the targeted weights \(> 1\),\s+or auto: [^]*?\(default: 4\)/);
 });
 
 test('hmf inspect on a graph model lists the matrices compress would target, with the energy each factor keeps', async () => {

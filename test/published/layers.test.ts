@@ -22,7 +22,8 @@ for (const method of ['hmf', 'lmf', 'prune']) {
     if (!existsSync(modelJson)) return t.skip(SKIP);
     await initBackend('wasm');
     const out = join(tempDir(), 'out');
-    const r = await runHmf(['compress', modelJson, '-m', method, '-f', '2', '-o', out, '--runs', '2', '--probes', '4', '--json', '--quiet']);
+    // Uniform and latency not considered: every convolution is compressed here, its rewrite is what is tested.
+    const r = await runHmf(['compress', modelJson, '-m', method, '-f', '2', '-o', out, '--runs', '2', '--probes', '4', '--json', '--quiet', '--allocate', 'uniform', '--objective', 'size']);
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as Report;
     const convs = report.matrices.filter((m) => m.weight !== 'dense_1/kernel' && m.weight !== 'dense_2/kernel');
