@@ -69,7 +69,8 @@ before(async () => {
     let runtime = false;
     if (v.options) {
       dir = join(root, v.name);
-      const { report } = await compress(source, { factor: 4, ...v.options, out: dir, bench: false, probes: 16 });
+      // --objective size: every variant compressed (the default plan keeps the intent MLP's one small layer dense: exit 4).
+      const { report } = await compress(source, { factor: 4, objective: 'size', ...v.options, out: dir, bench: false, probes: 16 });
       runtime = report.output.runtimeRequired;
     }
     const file = await readModel(join(dir, 'model.json'));

@@ -35,7 +35,7 @@ describe('without a browser', () => {
 test('compress --report x.html writes the HTML report (tables and plots), --report x.md still Markdown', async () => {
   const dir = tempDir();
   const html = join(dir, 'r.html');
-  const r = await runHmf(['compress', mlp, '-o', join(dir, 'out'), '--no-bench', '--report', html, '-q']);
+  const r = await runHmf(['compress', mlp, '-o', join(dir, 'out'), '--no-bench', '--report', html, '-q', '--objective', 'size']);
   assert.equal(r.code, 0, r.stderr);
   const text = readFileSync(html, 'utf8');
   assert.match(text, /^<!doctype html>/);

@@ -39,10 +39,13 @@ describe('convolutions through hmf compress', () => {
     const report = JSON.parse(r.stdout) as Report;
     const convs = report.matrices.filter((m) => m.kernelShape);
     assert.deepEqual(
-      convs.map((m) => `${m.layer} ${m.kernelShape!.join('x')} as ${m.shape.join('x')}: ${m.method}`),
-      ['conv1 5x32x128 as 160x128: hmf', 'conv2 3x128x128 as 384x128: hmf'],
+      convs.map((m) => `${m.layer} ${m.kernelShape!.join('x')} as ${m.shape.join('x')}`),
+      ['conv1 5x32x128 as 160x128', 'conv2 3x128x128 as 384x128'],
     );
-    assert.ok(convs.every((m) => m.weightedError !== null && m.weightedError !== undefined), 'calibrated on the im2col patches');
+    // The plan may keep one dense (the budget does more elsewhere, or it would slow the model), saying why.
+    assert.ok(convs.some((m) => m.method === 'hmf'));
+    assert.ok(convs.every((m) => m.method === 'hmf' || (m.method === 'dense' && m.note)), JSON.stringify(convs.map((m) => [m.method, m.note])));
+    assert.ok(convs.filter((m) => m.method === 'hmf').every((m) => m.weightedError !== null && m.weightedError !== undefined), 'calibrated on the im2col patches');
     assert.ok(Math.abs(report.totals.targeted.factor - 4) / 4 <= 0.03, `factor ${report.totals.targeted.factor}`);
     assert.ok(report.finetune && report.finetune.history.length === 1, 'fine-tuned (Conv2DBackpropFilter on wasm)');
     const after = report.eval!.metrics!.accuracy;
