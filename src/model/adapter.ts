@@ -13,7 +13,8 @@ import { registerHmfLayers } from '../runtime/index.js';
 import { rewriteLayers, type MatrixRewrite } from './rewrite.js';
 import { scanTargets, type SkippedMatrix, type TargetMatrix } from './targets.js';
 import { parseLayersTopology, serializeLayersTopology, type LayersGraph } from './topology.js';
-import { oneLayerModel } from './bench.js';
+import { oneLayerModel, randomResult } from './bench.js';
+import { graphTargetInputShapes, oneNodeGraph } from './graph/bench.js';
 import type { InputSpec } from '../measure/timing.js';
 import type { LatencySubject } from '../plan/latency.js';
 
@@ -54,7 +55,7 @@ export interface LoadedModel {
    * One latency micro-benchmark subject per layer (or graph node) holding targets, for the
    * planner's run-time awareness; `targets` as the adapter lists them.
    */
-  latencySubjects(targets: readonly TargetMatrix[]): LatencySubject[];
+  latencySubjects(targets: readonly TargetMatrix[]): Promise<LatencySubject[]>;
   /** The whole model as the latency worker times it (the planner's yardstick for "beyond noise"); null when its inputs cannot be generated there (strings, booleans). */
   readonly timingModel: WholeModel | null;
 }
@@ -119,7 +120,7 @@ export function layersAdapter(model: ModelFile, minParams: number, portable = fa
         signatures,
         timingModel: wholeModel(m, artifacts, signatures),
         macsPerExample: layersMacs(loaded),
-        latencySubjects: (targets) => layerSubjects(m, graph, loaded, targets),
+        latencySubjects: async (targets) => layerSubjects(m, graph, loaded, targets),
         setMatrix(target, k) {
           const variable = loaded.weights.find((w) => w.originalName === target.weight);
           if (!variable) throw new Error(`internal: no weight ${target.weight} in the loaded model`);
@@ -180,7 +181,8 @@ export function graphAdapter(model: ModelFile, minParams: number): ModelAdapter 
         macsPerExample: graphMacs(m.weights.map((w) => w.shape), signatures),
         asyncOps,
         timingModel: wholeModel(m, artifacts, signatures),
-        latencySubjects: () => [],
+        // Graphs that need executeAsync (control flow) are not taken apart node by node.
+        latencySubjects: async (targets) => (asyncOps.length > 0 ? [] : graphSubjects(m, loaded, targets as GraphTarget[])),
         setMatrix(target, k) {
           const name = target.weight;
           if (!weights[name]) throw new Error(`internal: no weight ${name} in the loaded graph model`);
@@ -240,8 +242,6 @@ function layerSubjects(model: ModelFile, graph: LayersGraph, loaded: tf.LayersMo
   return layers.flatMap((name): LatencySubject[] => {
     const ts = targets.filter((t) => t.layer === name);
     const layer = loaded.getLayer(name);
-    // Convolutions are timed by their own subjects (at a reduced image size): not here yet.
-    if (ts.some((t) => t.conv !== undefined)) return [];
     const inputs = Array.isArray(layer.input) ? layer.input : [layer.input];
     if (inputs.length !== 1) return [];
     const shape = inputs[0].shape.slice(1);
@@ -253,6 +253,8 @@ function layerSubjects(model: ModelFile, graph: LayersGraph, loaded: tf.LayersMo
     const perPosition = ts.reduce((s, t) => s + (t.role === 'embeddings' ? t.cols : t.rows * t.cols), 0);
     const steps = timeAxis ? Math.min(full[0], Math.max(1, Math.floor(BENCH_MAX_MACS / (32 * perPosition)))) : null;
     const benchShape = steps !== null ? [steps, ...full.slice(1)] : full;
+    // Output positions a kernel is applied at (a convolution's h x w; 1 for a Dense on a vector).
+    const positions = (layer.outputShape as (number | null)[]).slice(1, -1).reduce<number>((p, d) => p * (d ?? 1), 1);
     const input: InputSpec = embedding
       ? { shape: benchShape, dtype: 'int32', vocab: Number((layer.getConfig() as { inputDim?: number }).inputDim ?? 2) }
       : { shape: benchShape, dtype: 'float32' };
@@ -264,6 +266,8 @@ function layerSubjects(model: ModelFile, graph: LayersGraph, loaded: tf.LayersMo
         targets: ts,
         key: JSON.stringify([layer.getClassName(), shapeConfig, benchShape, ts.map((t) => [t.role, t.rows, t.cols, t.restoresOrder ?? false])]),
         scale: steps !== null ? full[0] / steps : 1,
+        batchOne: steps === null && 32 * positions * perPosition > BENCH_MAX_MACS,
+        macs: (steps !== null ? full[0] : positions) * perPosition,
         build: (structures) => oneLayerModel(model, graph, name, input, ts, structures, 7),
         inputs: [input],
         format: 'layers-model',
@@ -271,3 +275,41 @@ function layerSubjects(model: ModelFile, graph: LayersGraph, loaded: tf.LayersMo
     ];
   });
 }
+
+/**
+ * Each graph target's node alone (oneNodeGraph) at the operand shape it has in the model
+ * (a convolution's [h, w, cin] at the model's own input size); none when the model cannot
+ * run on zeros of its signature (the planner then plans without micro-benchmarks).
+ */
+async function graphSubjects(model: ModelFile, loaded: tf.GraphModel, targets: readonly GraphTarget[]): Promise<LatencySubject[]> {
+  let shapes: Map<string, number[]>;
+  try {
+    shapes = await graphTargetInputShapes(model, loaded, targets);
+  } catch {
+    return [];
+  }
+  return targets.flatMap((t): LatencySubject[] => {
+    const shape = shapes.get(t.weight);
+    if (!shape || shape.length === 0 || shape.some((d) => !(d > 0))) return [];
+    const [site] = graphSites(model, [t]);
+    const { name: _n, input: _i, device: _d, ...node } = site.node;
+    const positions = t.conv ? shape.slice(0, -1).reduce((p, d, i) => p * Math.ceil(d / (t.conv!.strides[i] ?? 1)), 1) : shape.slice(0, -1).reduce((p, d) => p * d, 1);
+    return [
+      {
+        layer: t.layer,
+        targets: [t],
+        key: JSON.stringify(['graph', node, shape, t.rows, t.cols]),
+        scale: 1,
+        batchOne: 32 * positions * t.rows * t.cols > BENCH_MAX_MACS,
+        macs: positions * t.rows * t.cols,
+        build: (structures) => {
+          const s = structures.get(t.weight);
+          return oneNodeGraph(model, t, shape, s && s.kind !== 'dense' ? randomResult(t, s, 7) : null);
+        },
+        inputs: [{ shape, dtype: 'float32' }],
+        format: 'graph-model',
+      },
+    ];
+  });
+}
+

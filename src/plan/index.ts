@@ -85,7 +85,8 @@ export interface PlanSummary {
    */
   predictedLatency: { batch: number; originalMs: number; compressedMs: number }[];
   /** Micro-benchmarks run and their wall time. */
-  benchmarks: { count: number; seconds: number };
+  /** `untimed`: micro-benchmarks left out once the planning budget (PLAN_BENCH_SECONDS) was spent. */
+  benchmarks: { count: number; seconds: number; untimed: number };
   /** HMF kept no dense outputs anywhere: the output is LMF's, and why. */
   identicalToLmf: string | null;
   /** What the planner could not do on this model, and why (no sensitivities, no latency). */
@@ -156,12 +157,12 @@ export class Planner {
       allocationCheck: null,
       latency: [],
       predictedLatency: [],
-      benchmarks: { count: 0, seconds: 0 },
+      benchmarks: { count: 0, seconds: 0, untimed: 0 },
       identicalToLmf: null,
       notes: [],
     };
     const globalAllocation = opts.allocate === 'global' && targets.length > 1 && !(opts.method === 'prune' && opts.scope !== undefined);
-    const counted = { count: this.timer?.count ?? 0, seconds: this.timer?.seconds ?? 0 };
+    const counted = { count: this.timer?.count ?? 0, seconds: this.timer?.seconds ?? 0, untimed: this.timer?.untimed ?? 0 };
     let executed: Executed;
     let weights: number[] | null = null;
     if (opts.method === 'prune') {
@@ -209,7 +210,11 @@ export class Planner {
       }
       const constraints: Constraints = new Map();
       const whole = opts.objective === 'size' ? null : await this.timingModel(summary);
-      const subjects = whole ? (await this.original()).latencySubjects(targets) : [];
+      const subjects = whole ? (await (await this.original()).latencySubjects(targets)).sort((a, b) => b.macs - a.macs) : [];
+      const atOne = subjects.filter((x) => x.batchOne).map((x) => x.layer);
+      if (atOne.length > 0 && opts.batches.some((b) => b > 1)) {
+        summary.notes.push(`${atOne.length} layer${atOne.length === 1 ? '' : 's'} (${atOne.slice(0, 3).join(', ')}${atOne.length > 3 ? ', …' : ''}) timed at batch 1 only, larger batches taken as batch 1's time times the batch: one example already costs a micro-benchmark's worth`);
+      }
       const timer = subjects.length > 0 ? (this.timer ??= new LayerTimer(ctx.timingWorker(), ctx.latencyCache)) : null;
       const modelMs: number[] = [];
       if (timer && whole) for (const batch of opts.batches) modelMs.push(await this.modelTime(timer, whole, batch));
@@ -239,7 +244,7 @@ export class Planner {
       if (opts.method === 'hmf') summary.identicalToLmf = identicalToLmf(executed.rows);
     }
     if (this.timer) {
-      summary.benchmarks = { count: this.timer.count - counted.count, seconds: this.timer.seconds - counted.seconds };
+      summary.benchmarks = { count: this.timer.count - counted.count, seconds: this.timer.seconds - counted.seconds, untimed: this.timer.untimed - counted.untimed };
       ctx.latencyCache?.save();
     }
     if (weights && summary.sensitivity && this.batches && this.loaded) {
@@ -331,12 +336,17 @@ export class Planner {
   private async modelTime(timer: LayerTimer, model: WholeModel, batch: number): Promise<number> {
     let ms = this.modelMs.get(batch);
     if (ms === undefined) {
-      ms = await timer.timeModel(model, batch);
+      // A model that takes long at batch 1 is not run at larger batches: its time there is batch 1's times the batch (the yardstick only sets the noise level).
+      const one = batch > 1 ? await this.modelTime(timer, model, 1) : null;
+      ms = one !== null && one * batch > MAX_MODEL_BATCH_MS ? one * batch : await timer.timeModel(model, batch);
       this.modelMs.set(batch, ms);
     }
     return ms;
   }
 }
+
+/** The longest a whole-model run at a larger batch may be expected to take before it is estimated from batch 1 instead (ms). */
+const MAX_MODEL_BATCH_MS = 500;
 
 function execOptions(opts: PlanOptions, keepApproximations: boolean) {
   return { method: opts.method, factor: opts.factor, selection: opts.selection, scope: opts.scope, seed: opts.seed, denseShare: opts.denseShare, calibration: opts.calibration, keepApproximations };
@@ -445,8 +455,12 @@ function uniformAround(targets: readonly TargetMatrix[], constraints: Constraint
   const left = total / opts.factor - dense.reduce((s, t) => s + t.rows * t.cols, 0);
   const restSize = rest.reduce((s, t) => s + t.rows * t.cols, 0);
   // All the rest at one factor, steeper than asked when some matrices stay dense (none left: unreachable, as the factor check will say).
-  const factor = dense.length === 0 ? opts.factor : left > 0 ? Math.max(opts.factor, restSize / left) : Infinity;
-  const plans = planBudgets(rest, Number.isFinite(factor) ? factor : Number.MAX_SAFE_INTEGER, opts.method);
+  if (left <= 0) {
+    const none = `no budget left: the matrices kept dense for speed already hold more than 1/${opts.factor} of the targeted weights`;
+    return targets.map((t) => ({ budget: null, reason: constraints.get(t.weight)?.dense ?? none }));
+  }
+  const factor = dense.length === 0 ? opts.factor : Math.max(opts.factor, restSize / left);
+  const plans = planBudgets(rest, factor, opts.method);
   return targets.map((t) => {
     const c = constraints.get(t.weight);
     if (c?.dense) return { budget: null, reason: c.dense };

@@ -26,6 +26,14 @@ export interface LatencySubject {
    * the micro-benchmark's are timed on a prefix and scaled by length.
    */
   readonly scale: number;
+  /**
+   * Timed at batch 1 only: a larger batch's times are batch 1's times the batch. For layers
+   * whose single example already costs a micro-benchmark's worth (a convolution at the
+   * model's image size), where batch 32 would take seconds per run.
+   */
+  readonly batchOne?: boolean;
+  /** Multiply-accumulates of the layer's targets per example, dense: the planner times the biggest first. */
+  readonly macs: number;
 }
 
 /** A layer in some structures against the same layer dense, at one batch size. */
@@ -35,7 +43,16 @@ export interface LayerTiming {
   readonly denseMs: number;
   readonly candidateMs: number;
   readonly verdict: LatencyVerdict;
+  /** Not measured: the planning budget (PLAN_BENCH_SECONDS) was spent; both times are 0. */
+  readonly untimed?: boolean;
 }
+
+/**
+ * Seconds of micro-benchmarks one compression may spend. A convnet with a hundred convolutions
+ * at its image size would otherwise plan for minutes; the layers left untimed (the smallest:
+ * subjects are timed biggest first) are planned without latency and the report says so.
+ */
+export const PLAN_BENCH_SECONDS = 30;
 
 /**
  * Timed runs per micro-benchmark pair: 30, fewer once MAX_PAIR_SECONDS have gone by, but at
@@ -63,11 +80,13 @@ export class LayerTimer {
   constructor(
     private readonly worker: TimingWorker,
     private readonly saved?: LatencyCache,
+    private readonly budgetSeconds = PLAN_BENCH_SECONDS,
   ) {}
 
-  /** Micro-benchmarks actually run, and their wall time (seconds), for the report. */
+  /** Micro-benchmarks actually run, their wall time (seconds), and those left out when the budget was spent, for the report. */
   count = 0;
   seconds = 0;
+  untimed = 0;
 
   /** Median time of the whole model at `batch` (the yardstick that says how much a layer's change matters). */
   async timeModel(model: WholeModel, batch: number): Promise<number> {
@@ -94,9 +113,17 @@ export class LayerTimer {
   }
 
   async time(subject: LatencySubject, structures: ReadonlyMap<string, Structure>, batch: number): Promise<LayerTiming> {
+    if (subject.batchOne && batch > 1) {
+      const one = await this.time(subject, structures, 1);
+      return { ...one, batch, denseMs: one.denseMs * batch, candidateMs: one.candidateMs * batch };
+    }
     const key = `${subject.key}|b${batch}|${subject.targets.map((t) => structureKey(structures.get(t.weight) ?? { kind: 'dense' })).join(',')}`;
     const cached = this.cache.get(key) ?? this.saved?.get(key);
     if (cached) return cached;
+    if (this.seconds >= this.budgetSeconds) {
+      this.untimed++;
+      return { batch, denseMs: 0, candidateMs: 0, verdict: 'within noise', untimed: true };
+    }
     const started = performance.now();
     try {
       const { a, b } = await this.worker.time({

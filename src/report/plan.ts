@@ -1,5 +1,6 @@
 import type { Report } from './schema.js';
 import { plainStyle, type Style } from './format.js';
+import { PLAN_BENCH_SECONDS } from '../plan/latency.js';
 
 /** The planner's decisions as report lines: allocation, the cost model's check, layers changed for speed, HMF vs LMF. */
 export function planLines(report: Report, style: Style = plainStyle): string[] {
@@ -35,6 +36,10 @@ export function planLines(report: Report, style: Style = plainStyle): string[] {
     const b = plan.batches;
     const timed = plan.benchmarks.count ? `${plan.benchmarks.count} micro-benchmarks (${plan.benchmarks.seconds.toFixed(1)} s)` : 'micro-benchmarks from the latency cache';
     out.push(style.dim(`  layers timed against dense at batch ${b.join(' and ')}, ${timed}: ${kept} of ${plan.latency.length} as planned`));
+    if (plan.benchmarks.untimed) {
+      const layers = plan.latency.filter((l) => l.batches.some((x) => x.verdict === 'not timed')).length;
+      out.push(style.warn(`  ${layers} smaller layer${layers === 1 ? '' : 's'} not timed: the planning budget of ${PLAN_BENCH_SECONDS} s of micro-benchmarks was spent on the bigger ones; planned without latency, the measured latency below covers the whole model`));
+    }
   }
   const predicted = plan.predictedLatency.filter((p) => p.compressedMs > 0);
   if (predicted.length) {

@@ -43,7 +43,7 @@ test('compress --report x.html writes the HTML report (tables and plots), --repo
   assert.match(text, /<figure class="plot" data-plot="matrix-params">/);
   assert.match(text, /Not measured \(<code>--no-bench<\/code>\)/);
   const md = join(dir, 'r.md');
-  assert.equal((await runHmf(['compress', mlp, '-o', join(dir, 'out2'), '--no-bench', '--report', md, '-q'])).code, 0);
+  assert.equal((await runHmf(['compress', mlp, '-o', join(dir, 'out2'), '--no-bench', '--report', md, '-q', '--objective', 'size'])).code, 0);
   assert.match(readFileSync(md, 'utf8'), /^# hmf report/);
 });
 

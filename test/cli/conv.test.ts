@@ -65,7 +65,7 @@ describe('convolutions through hmf compress', () => {
     const dir = tempDir();
     const saved = await savedModel(tf.model({ inputs: input, outputs: out }));
     await writeModel(saved, join(dir, 'model'));
-    const r = await runHmf(['compress', join(dir, 'model', 'model.json'), '-f', '2', '-o', join(dir, 'out'), '--no-bench', '--json', '--quiet', '--min-params', '1000']);
+    const r = await runHmf(['compress', join(dir, 'model', 'model.json'), '-f', '2', '-o', join(dir, 'out'), '--no-bench', '--json', '--quiet', '--min-params', '1000', '--objective', 'size', '--allocate', 'uniform']);
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as Report;
     assert.deepEqual(

@@ -182,7 +182,7 @@ describe('fine-tuning settings by model kind', () => {
     assert.deepEqual([seq.epochs, seq.learningRate, seq.labelWeight], [FINETUNE_DEFAULTS.sequence.epochs, FINETUNE_DEFAULTS.sequence.learningRate, FINETUNE_DEFAULTS.sequence.labelWeight]);
     assert.deepEqual(seq.defaulted, ['epochs', 'learningRate', 'labelWeight']);
     const data = sliceFile(dir, 'train.json', 40);
-    const cls = await runHmf(['compress', model, '-o', join(dir, 'cls'), '--no-bench', '--json', '-q', '--finetune', data, '--epochs', '1']);
+    const cls = await runHmf(['compress', model, '--objective', 'size', '-o', join(dir, 'cls'), '--no-bench', '--json', '-q', '--finetune', data, '--epochs', '1']);
     assert.equal(cls.code, 0, cls.stderr);
     const c = (JSON.parse(cls.stdout) as { finetune: FinetuneReport['finetune'] & { kind: string; defaulted: string[] } }).finetune;
     assert.equal(c.kind, 'classifier');

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { Structure } from '../../src/model/bench.js';
 import type { TargetMatrix } from '../../src/model/targets.js';
 import type { MatrixDecision } from '../../src/plan/execute.js';
-import type { LatencySubject, LayerTiming } from '../../src/plan/latency.js';
+import { LayerTimer, type LatencySubject, type LayerTiming } from '../../src/plan/latency.js';
+import type { TimingWorker } from '../../src/measure/timing.js';
 import { checkLatency, type Constraints, type LayerLatencyDecision, type Timer } from '../../src/plan/runtime.js';
 import { signTestP, verdictOf } from '../../src/measure/latency.js';
 
@@ -12,7 +13,7 @@ function target(layer: string, rows: number, cols: number, role: TargetMatrix['r
 }
 
 function subject(layer: string, targets: TargetMatrix[]): LatencySubject {
-  return { layer, targets, key: layer, build: () => { throw new Error('not built in these tests'); }, inputs: [], format: 'layers-model', scale: 1 };
+  return { layer, targets, key: layer, build: () => { throw new Error('not built in these tests'); }, inputs: [], format: 'layers-model', scale: 1, macs: 0 };
 }
 
 /** A timer answering from a table: (layer, the first target's rank or 'dense') -> [batch 1, batch 32] candidate ms; dense takes 1 ms. */
@@ -50,15 +51,27 @@ test('run-time check: a model no slower in sum keeps every layer, even one that 
 test('run-time check: the layer adding the most time when the model would be slower gets a lower rank that is not slower', async () => {
   const a = target('a', 512, 512);
   const b = target('b', 256, 128);
-  // a is slower at rank >= 100 (near break-even), faster below; b is neutral.
-  const timer = scripted({ a: (r) => [r >= 100 ? 1.5 : 0.9, 1], b: () => [1, 1] });
+  // a is slower at rank > 100 (near break-even), faster from there down; b is neutral.
+  const timer = scripted({ a: (r) => [r > 100 ? 1.5 : 0.9, 1], b: () => [1, 1] });
   const constraints: Constraints = new Map();
   const latency: LayerLatencyDecision[] = [];
   const changed = await checkLatency([subject('a', [a]), subject('b', [b])], [a, b], [decision(a, 200), decision(b, 10)], constraints, timer, [1, 32], [1, 1], latency);
   assert.equal(changed, true);
-  // 3/4 of 200 = 150 is still slow, 1/2 = 100 too; 1/4 = 50 is not.
-  assert.deepEqual(constraints.get('a/kernel'), { cap: 50 });
-  assert.match(latency.find((l) => l.layer === 'a')!.action, /slower at batch 1 .*ranks capped \(a\/kernel: rank 50\)/);
+  // 3/4 of 200 = 150 is still slow, 1/2 = 100 is not.
+  assert.deepEqual(constraints.get('a/kernel'), { cap: 100 });
+  assert.match(latency.find((l) => l.layer === 'a')!.action, /slower at batch 1 .*ranks capped \(a\/kernel: rank 100\)/);
+  // The next round re-times a at its capped rank: the entry keeps saying why it was capped.
+  assert.equal(await checkLatency([subject('a', [a]), subject('b', [b])], [a, b], [decision(a, 100), decision(b, 10)], constraints, timer, [1, 32], [1, 1], latency), false);
+  assert.match(latency.find((l) => l.layer === 'a')!.action, /ranks capped/);
+});
+
+test('run-time check: a layer fast enough only below half its planned rank stays dense rather than losing most of its rank', async () => {
+  const a = target('a', 4000, 32);
+  const timer = scripted({ a: (r) => [r > 2 ? 1.5 : 1, 1] });
+  const constraints: Constraints = new Map();
+  await checkLatency([subject('a', [a])], [a], [decision(a, 8)], constraints, timer, [1, 32], [1, 1], []);
+  assert.equal(constraints.get('a/kernel')?.cap, undefined);
+  assert.match(constraints.get('a/kernel')?.dense ?? '', /kept dense: the model would be slower at batch 1/);
 });
 
 test('run-time check: a recurrent layer slower at every rank keeps its recurrent kernel dense when the input projection alone is not slower', async () => {
@@ -104,3 +117,14 @@ test('verdict: a sign test on interleaved pairs plus a 2% effect', () => {
   assert.ok(Math.abs(signTestP(12, 12) - 2 / 4096) < 1e-12);
   assert.equal(signTestP(0, 0), 1);
 });
+
+test('planning budget: once spent, a layer not timed before is left untimed, planned as no change and reported as not timed', async () => {
+  const worker = { time: async () => assert.fail('no micro-benchmark runs once the budget is spent') } as unknown as TimingWorker;
+  const timer = new LayerTimer(worker, undefined, 0);
+  const t = target('x', 256, 128);
+  const latency: LayerLatencyDecision[] = [];
+  assert.equal(await checkLatency([subject('x', [t])], [t], [decision(t, 10)], new Map(), timer, [1, 32], [1, 1], latency), false);
+  assert.deepEqual(latency[0].batches.map((b) => b.verdict), ['not timed', 'not timed']);
+  assert.equal(timer.untimed, 2);
+});
+

@@ -1,7 +1,8 @@
 /**
  * The published graph models (human-models: faceres-deep, faceres (float16), gear
  * (float16), meet) compressed through the real binary with each method at factors 2
- * and 4; stock tf.loadGraphModel must load and execute the output. Fetched once by
+ * and 4 (objective size: every targeted node factorized); stock tf.loadGraphModel must load
+ * and execute the output. The default plan's micro-benchmarks of graph nodes: the last test. Fetched once by
  * `node dist/scripts/fetch-human-models.js` (CI does it); skipped with a message otherwise.
  */
 import { test } from 'node:test';
@@ -23,7 +24,7 @@ for (const name of HUMAN_MODELS) {
       await initBackend('wasm');
       for (const factor of [2, 4]) {
         const out = join(tempDir(), 'out');
-        const r = await runHmf(['compress', path, '-m', method, '-f', String(factor), '-o', out, '--no-bench', '--probes', '1', '--json', '--quiet']);
+        const r = await runHmf(['compress', path, '-m', method, '-f', String(factor), '-o', out, '--no-bench', '--probes', '1', '--json', '--quiet', '--objective', 'size']);
         assert.equal(r.code, 0, r.stderr);
         const report = JSON.parse(r.stdout) as Report;
         assert.ok(report.matrices.length > 0);
@@ -47,3 +48,19 @@ for (const name of HUMAN_MODELS) {
     });
   }
 }
+
+test('published graph faceres-deep, default plan: its convolutions are timed node by node at the model\'s input size (batch 1), and what it changed for speed is in the report', async (t) => {
+  const path = humanModelPath('faceres-deep');
+  if (!existsSync(path)) return t.skip(`${path} is absent; fetch it once with "npm run build && node dist/scripts/fetch-human-models.js"`);
+  const r = await runHmf(['compress', path, '-f', '2', '-o', join(tempDir(), 'out'), '--no-bench', '--probes', '1', '--json', '--quiet']);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as Report;
+  const plan = report.plan!;
+  assert.ok(plan.latency.length > 0, 'graph nodes timed');
+  assert.ok(plan.latency.every((l) => l.batches.length === 2 && l.batches.every((b) => b.denseMs >= 0)));
+  assert.ok(plan.notes.some((n) => /timed at batch 1 only/.test(n)), plan.notes.join('\n'));
+  // Every layer the timings flagged was changed (a lower-latency variant or dense), and its row says so.
+  for (const l of plan.latency.filter((x) => x.action !== 'kept')) assert.match(l.action, /slower at batch/);
+  assert.ok(Math.abs(report.totals.targeted.factor - 2) / 2 <= 0.03, `x2: ${report.totals.targeted.factor}`);
+});
+
