@@ -1,7 +1,7 @@
 /**
  * The planner's two claims, measured (issue 13):
  *
- * 1. `allocation`: with --calibration at x4 (and plain, and at x8), `--allocate global` against
+ * 1. `allocation`: with --calibration at x4 (HMF_PLAN_TABLE_ALL=1: also plain, and at x8), `--allocate global` against
  *    `--allocate uniform` on every fixture's held-out metric (accuracy, or perplexity for the
  *    char LM), each method; `--objective size` so that only the allocation differs. The
  *    noise of a classifier's accuracy difference is given as the paired standard error
@@ -11,8 +11,14 @@
  *    original (interleaved medians, HMF_LATENCY_CACHE=off so that the plan times afresh),
  *    beside `--objective size`.
  *
- *   npm run build && node dist/scripts/plan-table.js allocation|latency [fixture ...]
+ * 3. `sweep-cost`: a 3-method x 4-factor `hmf sweep` against one `hmf compress` (hmf x4), each
+ *    through the binary with HMF_LATENCY_CACHE=off, side by side per fixture: the time spent
+ *    outside the measurements (reading, planning, factorizing, rewriting, encoding: the
+ *    report's phases minus measure/latency/eval/sizes/browser), and the whole wall time.
+ *
+ *   npm run build && node dist/scripts/plan-table.js allocation|latency|sweep-cost [fixture ...]
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -29,7 +35,7 @@ import { trainingExamples } from './recovery-table.js';
 import { humanModelPath, HUMAN_MODELS } from './fetch-human-models.js';
 import { existsSync } from 'node:fs';
 
-const FIXTURES = ['sentiment-mlp', 'sentiment-embed', 'intent-mlp', 'sentiment-gru', 'char-lstm'];
+const FIXTURES = ['sentiment-mlp', 'sentiment-embed', 'intent-mlp', 'sentiment-gru', 'sentiment-cnn', 'char-lstm'];
 const CALIBRATION_EXAMPLES = 512;
 
 /** Per-example correctness of a classifier (or per-position of an LM) on the fixture's test.json. */
@@ -69,7 +75,9 @@ async function allocation(fixtures: string[]): Promise<void> {
       return lm ? e.perplexity! : e.accuracy;
     };
     const original = await metric(model);
-    for (const [factor, data] of [[4, 'calibration'], [4, 'plain'], [8, 'calibration']] as const) {
+    // The acceptance setting (calibrated, x4); HMF_PLAN_TABLE_ALL=1 adds plain x4 and calibrated x8.
+    const settings = process.env.HMF_PLAN_TABLE_ALL ? ([[4, 'calibration'], [4, 'plain'], [8, 'calibration']] as const) : ([[4, 'calibration']] as const);
+    for (const [factor, data] of settings) {
       for (const method of ['hmf', 'lmf', 'prune'] as MethodName[]) {
         const values: Record<string, number> = {};
         const right: Record<string, Uint8Array> = {};
@@ -136,9 +144,51 @@ async function latency(names: string[]): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** Seconds a command's report spent outside the measurements, and its wall time. */
+function phaseSeconds(args: string[]): { work: number; wall: number } | string {
+  const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'hmf.js'), ...args, '--json', '--quiet'], { encoding: 'utf8', env: { ...process.env, HMF_LATENCY_CACHE: 'off' }, maxBuffer: 1 << 28 });
+  if (r.status !== 0) return `exit ${r.status}`;
+  const { context } = JSON.parse(r.stdout) as { context: { wallSeconds: number; phases: Record<string, number> } };
+  const measuring = new Set(['measure', 'latency', 'eval', 'sizes', 'browser']);
+  const work = Object.entries(context.phases).reduce((sum, [name, sec]) => sum + (measuring.has(name) ? 0 : sec), 0);
+  return { work, wall: context.wallSeconds };
+}
+
+async function sweepCost(fixtures: string[]): Promise<void> {
+  const work = join(cacheDir, 'plan-table');
+  mkdirSync(work, { recursive: true });
+  const lines = ['| fixture | objective | compress hmf x4: work / wall s | sweep 3 methods x 4 factors: work / wall s | work ratio |', '|---|---|--:|--:|--:|'];
+  for (const fixture of fixtures) {
+    for (const objective of ['size', 'balanced']) {
+      const model = join(repoRoot, 'fixtures', fixture, 'model.json');
+      const out = join(work, 'sweep-cost');
+      rmSync(out, { recursive: true, force: true });
+      // Exit 4 (a layer kept dense for speed leaves the factor unreachable) is shown as such.
+      const one = phaseSeconds(['compress', model, '-f', '4', '-o', out, '--force', '--objective', objective]);
+      rmSync(out, { recursive: true, force: true });
+      const plot = join(work, 'sweep-cost.svg');
+      const sweep = phaseSeconds(['sweep', model, '--methods', 'hmf,lmf,prune', '--factors', '2,4,8,16', '--objective', objective, '--plot', plot]);
+      rmSync(plot, { force: true });
+      const cell = (x: { work: number; wall: number } | string) => (typeof x === 'string' ? x : `${x.work.toFixed(2)} / ${x.wall.toFixed(2)}`);
+      const ratio = typeof one === 'string' || typeof sweep === 'string' ? '' : `${(sweep.work / one.work).toFixed(2)}x`;
+      const row = `| ${fixture} | ${objective} | ${cell(one)} | ${cell(sweep)} | ${ratio} |`;
+      lines.push(row);
+      process.stderr.write(`${row}\n`);
+    }
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [what, ...rest] = process.argv.slice(2);
-  const run = what === 'latency' ? latency(rest) : what === 'allocation' ? allocation(rest.length ? rest : FIXTURES) : Promise.reject(new Error('usage: plan-table.js allocation|latency [fixture ...]'));
+  const run =
+    what === 'latency'
+      ? latency(rest)
+      : what === 'allocation'
+        ? allocation(rest.length ? rest : FIXTURES)
+        : what === 'sweep-cost'
+          ? sweepCost(rest.length ? rest : FIXTURES)
+          : Promise.reject(new Error('usage: plan-table.js allocation|latency|sweep-cost [fixture ...]'));
   run.catch((err: unknown) => {
     process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);

@@ -8,7 +8,7 @@ import { checkOutDir, encodeModel, filesArtifacts, writeFiles } from './io/index
 import type { Dataset } from './data/index.js';
 import type { MethodName, OutputSelection } from './methods/types.js';
 import { isValidFactor } from './plan/budget.js';
-import type { Allocation, Objective, PlanSummary } from './plan/index.js';
+import { defaultAllocation, type Allocation, type Objective, type PlanSummary } from './plan/index.js';
 import { AUTO_FACTORS, hasGate, judge, searchFactor } from './plan/auto.js';
 import { fidelityWarnings, latencyWarnings } from './plan/quality.js';
 import { REPORT_SCHEMA_VERSION, type MatrixReport, type Report } from './report/schema.js';
@@ -55,7 +55,7 @@ export interface CompressOptions {
   /**
    * How the budget is spread over the targeted matrices: `global` where it costs the
    * model's output least (sensitivity-weighted error, see src/plan), `uniform` the same
-   * factor for each. @default 'global'
+   * factor for each. @default 'global' for hmf and lmf, 'uniform' for prune (defaultAllocation)
    */
   allocate?: Allocation;
   /**
@@ -382,7 +382,7 @@ function resolveOptions(modelPath: string, o: CompressOptions): ResolvedOptions 
   const scope = o.scope;
   if (scope !== undefined && !['layer', 'global'].includes(scope)) throw new UsageError(`--scope: expected layer or global, found ${scope}`);
   if (scope !== undefined && method !== 'prune') throw new UsageError(`--scope: only applies to -m prune, found -m ${method}`);
-  const allocate = o.allocate ?? 'global';
+  const allocate = o.allocate ?? defaultAllocation(method);
   if (!['global', 'uniform'].includes(allocate)) throw new UsageError(`--allocate: expected global or uniform, found ${allocate}`);
   const objective = o.objective ?? 'balanced';
   if (!['balanced', 'size', 'latency'].includes(objective)) throw new UsageError(`--objective: expected balanced, size or latency, found ${objective}`);

@@ -10,7 +10,7 @@ import { encodeModel, filesArtifacts, type ByteSizes } from './io/index.js';
 import type { OutputFidelity } from './measure/fidelity.js';
 import type { MethodName } from './methods/types.js';
 import { isValidFactor } from './plan/budget.js';
-import type { Allocation, Objective } from './plan/index.js';
+import { defaultAllocation, type Allocation, type Objective } from './plan/index.js';
 import { CompressionSession, computeTotals } from './session.js';
 import { renderSweepSvg } from './report/sweepPlot.js';
 import { TOOL_VERSION } from './version.js';
@@ -65,6 +65,8 @@ export interface SweepRow {
   pareto: boolean;
   /** HMF rows: the output is identical to LMF's (no dense outputs kept). */
   identicalToLmf: boolean;
+  /** Targeted matrices the plan kept dense because factorized they would slow the model (the factor reached shows it). */
+  denseForSpeed: number;
 }
 
 export interface SweepReport {
@@ -72,7 +74,8 @@ export interface SweepReport {
   tool: { name: 'hmf'; version: string };
   command: string;
   model: { path: string; format: string };
-  options: { methods: MethodName[]; factors: number[]; allocate: Allocation; objective: Objective; seed: number; calibration: string | null; eval: string | null };
+  /** allocate `default`: global for hmf and lmf, uniform for prune (defaultAllocation). */
+  options: { methods: MethodName[]; factors: number[]; allocate: Allocation | 'default'; objective: Objective; seed: number; calibration: string | null; eval: string | null };
   /** What `quality` is: the eval metric when --eval has labels, else top-1 agreement with the original. */
   quality: { name: 'accuracy' | 'perplexity' | 'top-1 agreement'; higherIsBetter: boolean };
   rows: SweepRow[];
@@ -126,6 +129,7 @@ export async function sweep(modelPath: string, options: SweepOptions = {}): Prom
         quality: null,
         pareto: false,
         identicalToLmf: false,
+        denseForSpeed: 0,
       },
     ];
     // Smallest factor first: its sketches are the largest, and serve every larger factor.
@@ -133,14 +137,15 @@ export async function sweep(modelPath: string, options: SweepOptions = {}): Prom
     for (const method of o.methods) {
       for (const factor of factors) {
         progress(`${method} x${factor}`);
-        const row: SweepRow = { method, factor, unreachable: null, targetedFactor: null, bytes: null, latency: null, fidelity: null, metrics: null, quality: null, pareto: false, identicalToLmf: false };
+        const row: SweepRow = { method, factor, unreachable: null, targetedFactor: null, bytes: null, latency: null, fidelity: null, metrics: null, quality: null, pareto: false, identicalToLmf: false, denseForSpeed: 0 };
         rows.push(row);
         try {
-          const c = await phase('factorize', () => session.compressAt({ method, factor, allocate: o.allocate, objective: o.objective, selection: 'residual' }));
+          const c = await phase('factorize', () => session.compressAt({ method, factor, allocate: o.allocate ?? defaultAllocation(method), objective: o.objective, selection: 'residual' }));
           const model = c.rewritten.model;
           const files = await phase('encode', () => encodeModel(model, { quantize: 'keep' }));
           row.targetedFactor = computeTotals(session.model.weights, model.weights, c.rows).targeted.factor;
           row.identicalToLmf = c.planned.summary.identicalToLmf !== null;
+          row.denseForSpeed = c.rows.filter((r) => r.method === 'dense' && r.note?.includes('slower')).length;
           row.bytes = await phase('sizes', () => session.sizeOf(files));
           const fidelity = await phase('measure', () => session.fidelity(model, files));
           row.fidelity = fidelity.outputs;
@@ -165,7 +170,7 @@ export async function sweep(modelPath: string, options: SweepOptions = {}): Prom
       tool: { name: 'hmf', version: TOOL_VERSION },
       command: options.command ?? `sweep ${modelPath}`,
       model: { path: session.model.path, format: session.model.format },
-      options: { methods: o.methods, factors, allocate: o.allocate, objective: o.objective, seed: o.seed, calibration: o.calibration, eval: o.eval },
+      options: { methods: o.methods, factors, allocate: o.allocate ?? 'default', objective: o.objective, seed: o.seed, calibration: o.calibration, eval: o.eval },
       quality: { name: quality.name, higherIsBetter: quality.higherIsBetter },
       rows,
       plot,
@@ -202,7 +207,8 @@ export function markPareto(rows: SweepRow[], higherIsBetter: boolean): void {
 interface ResolvedSweep {
   methods: MethodName[];
   factors: number[];
-  allocate: Allocation;
+  /** null: each method's default (defaultAllocation). */
+  allocate: Allocation | null;
   objective: Objective;
   minParams: number;
   seed: number;
@@ -219,8 +225,8 @@ function resolveSweep(modelPath: string, o: SweepOptions): ResolvedSweep {
   const factors = o.factors ?? DEFAULT_FACTORS;
   if (factors.length === 0) throw new UsageError('--factors: expected one or more factors, found none');
   for (const f of factors) if (!isValidFactor(f)) throw new UsageError(`--factors: expected numbers greater than 1, found ${f}`);
-  const allocate = o.allocate ?? 'global';
-  if (!['global', 'uniform'].includes(allocate)) throw new UsageError(`--allocate: expected global or uniform, found ${allocate}`);
+  const allocate = o.allocate ?? null;
+  if (allocate !== null && !['global', 'uniform'].includes(allocate)) throw new UsageError(`--allocate: expected global or uniform, found ${allocate}`);
   const objective = o.objective ?? 'balanced';
   if (!['balanced', 'size', 'latency'].includes(objective)) throw new UsageError(`--objective: expected balanced, size or latency, found ${objective}`);
   const runs = o.runs ?? 20;

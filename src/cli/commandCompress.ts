@@ -20,7 +20,7 @@ interface CompressFlags {
   sparse?: boolean;
   pruneSchedule: string;
   pruneEnd?: string;
-  allocate: string;
+  allocate?: string;
   objective: string;
   minParams: string;
   seed: string;
@@ -56,7 +56,7 @@ export function compressCommand(): Command {
     .option('-o, --out <dir>', 'output folder (default: <model folder>-<method>-x<factor> beside it)')
     .addOption(new Option('--selection <how>', 'HMF: which outputs stay dense').choices(['residual', 'leading']).default('residual'))
     .option('--dense-share <x>', 'HMF: spend this share (0..1) of each matrix\'s budget on dense outputs instead of choosing k by the error (a fixed split as in the paper, for fine-tuning)')
-    .addOption(new Option('--allocate <how>', 'spread the budget over the matrices where it costs the output least (global) or the same factor each (uniform)').choices(['global', 'uniform']).default('global'))
+    .addOption(new Option('--allocate <how>', 'spread the budget over the matrices where it costs the output least (global) or the same factor each (uniform); default: global, uniform for -m prune (measured better on held-out data)').choices(['global', 'uniform']))
     .addOption(
       new Option('--objective <what>', 'balanced: best fidelity at the factor, never slower than the original at batch 1 or 32; size: latency not considered; latency: the fastest model at the factor')
         .choices(['balanced', 'size', 'latency'])
@@ -101,7 +101,7 @@ export function compressCommand(): Command {
         selection: parseChoice('--selection', flags.selection, ['residual', 'leading'] as const),
         denseShare: flags.denseShare === undefined ? undefined : parseNumber('--dense-share', flags.denseShare),
         scope: flags.scope === undefined ? undefined : parseChoice('--scope', flags.scope, ['layer', 'global'] as const),
-        allocate: parseChoice('--allocate', flags.allocate, ['global', 'uniform'] as const),
+        allocate: flags.allocate === undefined ? undefined : parseChoice('--allocate', flags.allocate, ['global', 'uniform'] as const),
         objective: parseChoice('--objective', flags.objective, ['balanced', 'size', 'latency'] as const),
         sparse: flags.sparse ?? false,
         pruneSchedule: parseChoice('--prune-schedule', flags.pruneSchedule, ['oneshot', 'gradual'] as const),

@@ -13,7 +13,7 @@ interface SweepFlags {
   factors: string;
   calibration?: string;
   eval?: string;
-  allocate: string;
+  allocate?: string;
   objective: string;
   minParams: string;
   seed: string;
@@ -33,7 +33,7 @@ export function sweepCommand(): Command {
     .option('--factors <list>', 'comma-separated compression factors (> 1)', '2,4,8,16')
     .option('--calibration <data.json>', 'factorize to preserve the outputs on these examples; fidelity is measured on them')
     .option('--eval <data.json>', 'labelled data: each row gets its accuracy (perplexity for per-step labels), which the Pareto front and the plot then use')
-    .addOption(new Option('--allocate <how>', 'spread each budget where it costs the output least (global) or evenly (uniform)').choices(['global', 'uniform']).default('global'))
+    .addOption(new Option('--allocate <how>', 'spread each budget where it costs the output least (global) or evenly (uniform); default: global, uniform for prune').choices(['global', 'uniform']))
     .addOption(new Option('--objective <what>', 'as for compress').choices(['balanced', 'size', 'latency']).default('balanced'))
     .option('--min-params <n>', 'leave matrices with fewer parameters dense', '4096')
     .option('--seed <n>', 'seed for every random choice', '0')
@@ -49,7 +49,7 @@ export function sweepCommand(): Command {
         factors: flags.factors.split(',').map((f) => parseNumber('--factors', f.trim())),
         calibration: flags.calibration,
         eval: flags.eval,
-        allocate: parseChoice('--allocate', flags.allocate, ['global', 'uniform'] as const),
+        allocate: flags.allocate === undefined ? undefined : parseChoice('--allocate', flags.allocate, ['global', 'uniform'] as const),
         objective: parseChoice('--objective', flags.objective, ['balanced', 'size', 'latency'] as const),
         minParams: parseInteger('--min-params', flags.minParams),
         seed: parseInteger('--seed', flags.seed),

@@ -27,6 +27,11 @@ export function planLines(report: Report, style: Style = plainStyle): string[] {
       ),
     );
   }
+  const check = plan.allocationCheck;
+  if (check) {
+    const verdict = check.used === 'global' ? 'global used' : 'uniform used: the global allocation did worse on the whole model';
+    out.push((check.used === 'global' ? style.dim : style.warn)(`  allocation checked with every matrix replaced at once: output error ${check.global.toFixed(3)} global, ${check.uniform.toFixed(3)} uniform; ${verdict}`));
+  }
   for (const l of plan.latency) {
     if (l.action === 'kept') continue;
     out.push(style.warn(`  for speed: ${l.layer}: ${l.action}`));

@@ -92,7 +92,7 @@ for (const u of usage) {
 test('Pareto front: no other row at least as small, as fast and as good, and better in one', () => {
   const row = (method: SweepRow['method'], raw: number, ms: number, quality: number): SweepRow => ({
     method, factor: 2, unreachable: null, targetedFactor: 2, bytes: { raw, gzip: raw }, latency: [{ batch: 1, medianMs: ms, speedup: 1, verdict: 'faster' }],
-    fidelity: null, metrics: null, quality, pareto: false, identicalToLmf: false,
+    fidelity: null, metrics: null, quality, pareto: false, identicalToLmf: false, denseForSpeed: 0,
   });
   const rows = [row('original', 100, 10, 0.9), row('hmf', 50, 5, 0.88), row('lmf', 50, 5, 0.87), row('prune', 100, 10, 0.95)];
   markPareto(rows, true);
