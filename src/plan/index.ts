@@ -359,7 +359,9 @@ export class Planner {
  * whose global allocation (sensitivity-scaled scores) lowered the joint output error on the
  * calibration data but not the held-out accuracy (calibrated x4, scripts/plan-table.ts
  * allocation: sentiment-mlp 82.3% uniform vs 80.2% global, sentiment-gru 80.8 vs 79.5,
- * sentiment-cnn 78.3 vs 77.8, sentiment-embed 80.5 vs 81.3).
+ * sentiment-cnn 78.3 vs 77.8, sentiment-embed 80.5 vs 81.3). The char LM is the exception
+ * (perplexity 11.84 uniform, 10.01 global): one model is not enough to make a default of
+ * it, so the README points language models at `--allocate global`.
  */
 export function defaultAllocation(method: MethodName): Allocation {
   return method === 'prune' ? 'uniform' : 'global';
