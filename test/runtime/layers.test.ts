@@ -142,6 +142,29 @@ describe('runtime layers', () => {
     });
   }
 
+  test('a hybrid input kernel with few scattered dense outputs (k <= r, order folded into the weights) equals the stock LSTM with the expanded kernel', () => {
+    const factors: FactorsConfig = { rank: 4, denseRanges: [[1, 3], [9, 10]] };
+    const input = tf.input({ shape: [T, N] });
+    const runtime = tf.model({ inputs: input, outputs: new HmfLSTM({ units: UNITS, returnSequences: true, kernelFactors: factors }).apply(input) as tf.SymbolicTensor });
+    const stock = tf.model({ inputs: input, outputs: tf.layers.lstm({ units: UNITS, returnSequences: true }).apply(input) as tf.SymbolicTensor });
+    randomize(runtime, 13);
+    const [dense, p, q, recurrent, bias] = runtime.getWeights();
+    const { dense: denseCols, lowRank } = factorLayout(factors, 4 * UNITS, 'kernel');
+    const d = dense.arraySync() as number[][];
+    const pq = tf.matMul(p, q).arraySync() as number[][];
+    const kernel = d.map((row, i) => {
+      const full = new Array<number>(4 * UNITS).fill(0);
+      denseCols.forEach((c, j) => (full[c] = row[j]));
+      lowRank.forEach((c, j) => (full[c] = pq[i][j]));
+      return full;
+    });
+    stock.setWeights([tf.tensor2d(kernel), recurrent, bias]);
+    for (const batch of [1, 9]) {
+      const x = tf.randomNormal([batch, T, N], 0, 1, 'float32', 14);
+      assert.ok(maxDiff(stock.predict(x), runtime.predict(x)) < 1e-5, `batch ${batch}`);
+    }
+  });
+
   test('training mode applies dropout and still runs', () => {
     const layer = new HmfLSTM({ units: UNITS, dropout: 0.5, recurrentDropout: 0.5, kernelFactors: KERNEL, recurrentKernelFactors: RECURRENT });
     const x = tf.ones([2, T, N]);
