@@ -13,7 +13,11 @@
  * planner's micro-benchmarks' share.
  *
  *   npm run build && node dist/scripts/fetch-published.js && node dist/scripts/fetch-human-models.js
- *   uptime; flock -s /work/team/cpu.lock node dist/scripts/conv-table.js [--factor 2] [--methods hmf,lmf,prune] [--models mobilenet,faceres-deep,gear] [--runs 20] [--reports dir]
+ *   uptime; HMF_LATENCY_CACHE=off flock -x /work/team/cpu.lock node dist/scripts/conv-table.js \
+ *     [--factor 2] [--methods hmf,lmf,prune] [--models mobilenet,faceres-deep,gear] [--runs 20] [--reports dir]
+ *
+ * HMF_LATENCY_CACHE=off: every run plans from scratch (its planning time is a first run's, and a
+ * whole-model time cached under another load does not steer the plan).
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
