@@ -46,7 +46,10 @@ export function renderSweepTerminal(report: SweepReport, style: Style = plainSty
   out.push(style.dim(`pareto (*): no other row is at least as small, as fast at batch 1 and as good on ${report.quality.name}, and better on one of them`));
   for (const r of report.rows) if (r.unreachable) out.push(style.dim(`${r.method} x${r.factor}: ${r.unreachable}`));
   for (const r of report.rows) {
-    if (r.denseForSpeed > 0) out.push(style.warn(`${r.method} x${r.factor}: ${r.denseForSpeed} matrix${r.denseForSpeed === 1 ? '' : 'es'} kept dense because factorized ${r.denseForSpeed === 1 ? 'it' : 'they'} would slow the model, hence the factor reached; --objective size factorizes them`));
+    if (r.denseForSpeed === 0) continue;
+    const short = r.targetedFactor !== null && r.targetedFactor < r.factor * 0.97;
+    const consequence = short ? `hence the lower factor reached; --objective size factorizes ${r.denseForSpeed === 1 ? 'it' : 'them'}` : `the other matrices carry ${r.denseForSpeed === 1 ? 'its' : 'their'} share of the budget`;
+    out.push(style.dim(`${r.method} x${r.factor}: ${r.denseForSpeed} matrix${r.denseForSpeed === 1 ? '' : 'es'} kept dense because factorized ${r.denseForSpeed === 1 ? 'it' : 'they'} would slow the model; ${consequence}`));
   }
   out.push(`plot: ${report.plot}`);
   out.push(style.dim(`backend ${report.context.backend}, tfjs ${report.context.tfjsVersion}, ${report.context.wallSeconds.toFixed(1)} s`));
