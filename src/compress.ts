@@ -211,7 +211,18 @@ export async function compress(modelPath: string, options: CompressOptions = {})
       if (search.tried[search.tried.length - 1].factor !== chosen.factor) chosen = { factor: chosen.factor, candidate: await phase('factorize', () => session.compressAt(plan(chosen.factor))) };
     } else {
       const factor = opts.factor;
-      chosen = { factor, candidate: await phase('factorize', () => session.compressAt(plan(factor))) };
+      let candidate: Compressed | TargetUnreachableError;
+      try {
+        candidate = await phase('factorize', () => session.compressAt(plan(factor)));
+      } catch (err) {
+        // Layers kept dense for speed can leave no budget for the rest: the whole model decides (below).
+        if (!(err instanceof TargetUnreachableError) || opts.objective !== 'balanced' || !err.message.includes('slower')) throw err;
+        candidate = err;
+      }
+      if (candidate instanceof TargetUnreachableError || (opts.objective === 'balanced' && shortForSpeed(model.weights, candidate, factor))) {
+        candidate = await wholeModelDecides(session, candidate, factor, () => session.compressAt({ ...plan(factor), objective: 'size' }), opts, phase, progress);
+      }
+      chosen = { factor, candidate };
     }
     const factor = chosen.factor;
     const { planned, rewritten } = chosen.candidate;
@@ -481,6 +492,48 @@ export function defaultOutDir(modelPath: string, method: string, factor: number 
  */
 const GRAPH_SPARSE_REASON =
   'graph models must load with stock TF.js ops, which have no sparse matrix product (tfjs-converter does not support SparseTensorDenseMatMul), so pruned graph kernels stay dense; their zeros shrink the gzip size';
+
+/** Whether layers kept dense for speed leave the factor out of reach (the targeted factor more than 3% short). */
+function shortForSpeed(weights: readonly Weight[], c: Compressed, factor: number): boolean {
+  if (!c.rows.some((r) => r.method === 'dense' && r.note?.includes('slower'))) return false;
+  return computeTotals(weights, c.rewritten.model.weights, c.rows).targeted.factor < factor * 0.97;
+}
+
+/**
+ * The layer micro-benchmarks kept layers dense for speed and the factor is out of reach: the
+ * whole model decides. The plan without latency (objective size) is written and timed against
+ * the original, interleaved; when it is not slower beyond noise at any batch size it is used,
+ * and the report says so. Else exit 4, with both measurements and the next step.
+ */
+async function wholeModelDecides(
+  session: CompressionSession,
+  planned: Compressed | TargetUnreachableError,
+  factor: number,
+  sized: () => Promise<Compressed>,
+  opts: ResolvedOptions,
+  phase: <T>(name: string, run: () => T | Promise<T>) => Promise<T>,
+  progress: (message: string) => void,
+): Promise<Compressed> {
+  const why = planned instanceof TargetUnreachableError ? planned.message : null;
+  const dense = planned instanceof TargetUnreachableError
+    ? [...planned.message.matchAll(/(\S+) \[[\dx]+\]: kept dense: the model would be slower/g)].map((m) => m[1])
+    : planned.rows.filter((r) => r.method === 'dense' && r.note?.includes('slower')).map((r) => r.weight);
+  progress('timing the whole model with every matrix factorized');
+  const candidate = await phase('factorize', sized);
+  const files = encodeModel(candidate.rewritten.model, { quantize: opts.quantize });
+  const timed = await phase('measure', () => session.latencyInWorker(candidate.rewritten.model, files, opts.runs));
+  const figures = timed.map((b) => `batch ${b.batch} ${b.speedup.toFixed(2)}x, ${b.verdict}`).join('; ');
+  const kept = dense.length ? dense.join(', ') : 'some layers';
+  if (timed.length > 0 && timed.every((b) => b.verdict !== 'slower')) {
+    candidate.planned.summary.notes.push(
+      `the layer micro-benchmarks kept ${kept} dense for speed, which left x${factor} out of reach; with every matrix factorized the whole model measured no slower than the original (${figures}), so that plan was written`,
+    );
+    return candidate;
+  }
+  throw new TargetUnreachableError(
+    `factor ${factor} not reached without slowing the model: the layer micro-benchmarks kept ${kept} dense for speed${why ? ` (${why})` : ''}, and with every matrix factorized the whole model measured slower than the original (${figures}); --objective size writes it anyway, a lower factor may not need those layers`,
+  );
+}
 
 /** Gradual pruning groups: each pruned matrix with its one-shot count, or all of them together (--scope global). */
 function pruneGroups(pruned: readonly MatrixRewrite[], scope: 'layer' | 'global'): PruneGroup[] {
