@@ -128,3 +128,12 @@ test('planning budget: once spent, a layer not timed before is left untimed, pla
   assert.equal(timer.untimed, 2);
 });
 
+test('run-time check: a large slowdown counts even when the sign test is inconclusive (a busy machine), a small inconclusive one does not', async () => {
+  const t = target('conv', 576, 128);
+  const inconclusive = (ms: number): Timer => ({ time: async (_s, _st, batch) => ({ batch, denseMs: 1, candidateMs: ms, verdict: 'within noise' }) });
+  const constraints: Constraints = new Map();
+  assert.equal(await checkLatency([subject('conv', [t])], [t], [decision(t, 20)], constraints, inconclusive(4.9), [1], [10], []), true);
+  assert.match(constraints.get('conv/kernel')?.dense ?? '', /slower at batch 1/);
+  assert.equal(await checkLatency([subject('conv', [t])], [t], [decision(t, 20)], new Map(), inconclusive(1.05), [1], [1], []), false);
+});
+
