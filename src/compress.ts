@@ -12,7 +12,7 @@ import { defaultAllocation, type Allocation, type Objective, type PlanSummary } 
 import { AUTO_FACTORS, hasGate, judge, searchFactor } from './plan/auto.js';
 import { fidelityWarnings, latencyWarnings } from './plan/quality.js';
 import { REPORT_SCHEMA_VERSION, type MatrixReport, type Report } from './report/schema.js';
-import { CompressionSession, computeTotals, type Compressed } from './session.js';
+import { CompressionSession, computeTotals, phaseTimer, type Compressed } from './session.js';
 import { TOOL_VERSION } from './version.js';
 import { finetuneModel, type FinetuneSummary, type PruneGroup } from './finetune/index.js';
 import type { InputSignature } from './measure/probes.js';
@@ -150,15 +150,7 @@ export async function compress(modelPath: string, options: CompressOptions = {})
   const progress = options.onProgress ?? (() => {});
   await checkOutDir(opts.out, opts.force);
   if (opts.benchBrowser) requireChromium('--bench-browser');
-  const phases: Record<string, number> = {};
-  const phase = async <T>(name: string, run: () => T | Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    try {
-      return await run();
-    } finally {
-      phases[name] = (phases[name] ?? 0) + (performance.now() - t0) / 1000;
-    }
-  };
+  const { phases, phase } = phaseTimer();
 
   const session = await CompressionSession.open(
     modelPath,

@@ -311,6 +311,20 @@ export class CompressionSession {
   }
 }
 
+/** Wall seconds spent in each named stage (the report's context.phases); `phase` times one step and adds it to its stage. */
+export function phaseTimer(): { phases: Record<string, number>; phase: <T>(name: string, run: () => T | Promise<T>) => Promise<T> } {
+  const phases: Record<string, number> = {};
+  const phase = async <T>(name: string, run: () => T | Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await run();
+    } finally {
+      phases[name] = (phases[name] ?? 0) + (performance.now() - t0) / 1000;
+    }
+  };
+  return { phases, phase };
+}
+
 /** A matrix the method compressed but the rewrite could not express (e.g. --portable). */
 function leftDenseRow(row: MatrixReport, reason: string): MatrixReport {
   return {

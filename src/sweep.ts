@@ -11,7 +11,7 @@ import type { OutputFidelity } from './measure/fidelity.js';
 import type { MethodName } from './methods/types.js';
 import { isValidFactor } from './plan/budget.js';
 import { defaultAllocation, type Allocation, type Objective } from './plan/index.js';
-import { CompressionSession, computeTotals } from './session.js';
+import { CompressionSession, computeTotals, phaseTimer } from './session.js';
 import { renderSweepSvg } from './report/sweepPlot.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -97,15 +97,7 @@ export async function sweep(modelPath: string, options: SweepOptions = {}): Prom
   const started = performance.now();
   const o = resolveSweep(modelPath, options);
   const progress = options.onProgress ?? (() => {});
-  const phases: Record<string, number> = {};
-  const phase = async <T>(name: string, run: () => T | Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    try {
-      return await run();
-    } finally {
-      phases[name] = (phases[name] ?? 0) + (performance.now() - t0) / 1000;
-    }
-  };
+  const { phases, phase } = phaseTimer();
   const session = await CompressionSession.open(
     modelPath,
     { minParams: o.minParams, portable: false, seed: o.seed, probes: options.probes, runs: o.runs, calibration: o.calibration ?? undefined, check: o.eval ?? undefined, backend: options.backend },
