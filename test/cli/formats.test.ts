@@ -54,7 +54,7 @@ const probe = [Array.from({ length: 64 }, (_, i) => (i * 7) % 80)];
 for (const method of ['hmf', 'lmf', 'prune']) {
   test(`recurrent model: compress char-lstm -m ${method} -f 4; loads with TF.js + hmf/runtime in a fresh process`, async () => {
     const out = join(tempDir(), 'out');
-    const r = await runHmf(['compress', join(charLstm, 'model.json'), '-m', method, '-f', '4', '-o', out, '--json', '--no-bench', '--quiet']);
+    const r = await runHmf(['compress', join(charLstm, 'model.json'), '-m', method, '-f', '4', '-o', out, '--json', '--no-bench', '--quiet', '--objective', 'size']);
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as Report;
     withinFactor(report, 4);
@@ -98,7 +98,7 @@ const tokens = [[5, 9, 13, 2, 1, 7, 0, 0, ...Array(24).fill(0)]];
 for (const method of ['hmf', 'lmf', 'prune']) {
   test(`recurrent model: compress sentiment-gru (Bidirectional GRU, masked) -m ${method} -f 4 loads and classifies in a fresh process`, async () => {
     const out = join(tempDir(), 'out');
-    const r = await runHmf(['compress', join(gru, 'model.json'), '-m', method, '-f', '4', '-o', out, '--json', '--no-bench', '--quiet']);
+    const r = await runHmf(['compress', join(gru, 'model.json'), '-m', method, '-f', '4', '-o', out, '--json', '--no-bench', '--quiet', '--objective', 'size']);
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as Report;
     withinFactor(report, 4);
