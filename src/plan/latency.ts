@@ -63,17 +63,17 @@ const RUNS = 30;
 const MIN_PAIRS = 12;
 const MAX_PAIR_SECONDS = 0.25;
 
+/** Runs of the whole model timed for the planner's yardstick: a few, or a second's worth. */
+const MODEL_RUNS = 10;
+const MODEL_MIN_RUNS = 3;
+const MAX_MODEL_SECONDS = 1;
+
 /**
  * Times layers in candidate structures against their dense form, interleaved, on the
  * backend as it is (the caller limits its threads to what latency is reported on), and
  * remembers every answer by the layer's key and the structures: a model with repeated
  * layer shapes (stacked LSTMs, say) times each once per run.
  */
-/** Runs of the whole model timed for the planner's yardstick: a few, or a second's worth. */
-const MODEL_RUNS = 10;
-const MODEL_MIN_RUNS = 3;
-const MAX_MODEL_SECONDS = 1;
-
 export class LayerTimer {
   private readonly cache = new Map<string, LayerTiming>();
 
